@@ -26,7 +26,11 @@ Network load_cfg(const std::string& cfg_path);
 // batch-norm into each convolution. The file size must match the cfg exactly.
 void load_weights(Network& net, const std::string& weights_path);
 
-// Fills every convolution with seeded random weights (deterministic across platforms), BN folded.
+// Seeded random darknet parameters (biases, BN scale/mean/variance, weights; deterministic across platforms,
+// scaled so activations stay O(1) through deep networks) for models whose trained weights are unavailable.
+// randomize_weights attaches them to `net` (BN folded), exactly as load_weights would after
+// write_random_weights wrote them to `path` as a real darknet .weights file (which OpenCV can load too).
 void randomize_weights(Network& net, uint64_t seed = 1);
+void write_random_weights(const Network& net, const std::string& path, uint64_t seed = 1);
 
 }  // namespace lightnet
