@@ -3,6 +3,7 @@
 //   lightnet-tool info  --cfg C [--weights W] [--json]
 //   lightnet-tool bench --cfg C [--weights W] [--backend B] [--precision P] [--batch N] [--iters N]
 //                       [--warmup N] [--threads N] [--profile] [--json]
+//   lightnet-tool random-weights --cfg C --out FILE [--seed N]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -27,8 +28,10 @@ const char* kUsage =
     "  lightnet-tool info  --cfg FILE [--weights FILE] [--json]\n"
     "  lightnet-tool bench --cfg FILE [--weights FILE] [--backend auto|cpu|cuda] [--precision fp32|fp16|int8]\n"
     "                      [--batch N] [--iters N] [--warmup N] [--threads N] [--profile] [--json]\n"
+    "  lightnet-tool random-weights --cfg FILE --out FILE [--seed N]\n"
     "bench times Engine::forward() only (no pre/post-processing); without --weights it uses seeded random\n"
-    "weights. --threads 0 = all cores.\n";
+    "weights (seed 1, the same numbers random-weights writes). --threads 0 = all cores.\n"
+    "random-weights writes seeded random darknet weights for the cfg (loadable by darknet and OpenCV too).\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -231,6 +234,16 @@ int cmd_bench(const Args& args) {
   return 0;
 }
 
+int cmd_random_weights(const Args& args) {
+  if (!args.has("--out")) throw UsageError("--out is required");
+  Network net = load(args);
+  const int seed = args.get_int("--seed", 1, 0);
+  write_random_weights(net, args.get("--out"), uint64_t(seed));
+  std::printf("wrote %s (%lld floats, seed %d)\n", args.get("--out").c_str(),
+              static_cast<long long>(net.weights_float_count()), seed);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -246,7 +259,8 @@ int main(int argc, char** argv) {
                             {"--cfg", "--weights", "--backend", "--precision", "--batch", "--iters", "--warmup",
                              "--threads"},
                             {"--json", "--profile"}));
-    throw UsageError("unknown command '" + cmd + "' (expected info or bench)");
+    if (cmd == "random-weights") return cmd_random_weights(Args(argc, argv, {"--cfg", "--out", "--seed"}, {}));
+    throw UsageError("unknown command '" + cmd + "' (expected info, bench or random-weights)");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "lightnet-tool: %s\n%s", e.what(), kUsage);
     return 2;
