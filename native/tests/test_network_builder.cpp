@@ -259,3 +259,15 @@ TEST(NetworkBuilder, BadCfgErrorsNameFileAndLine) {
   EXPECT_EQ(error_of_text("unsup.cfg", "[convolutional]\nfilters=2\nsize=1\nxnor=1\n"),
             dir + "unsup.cfg:8: [convolutional] xnor=1: not supported by lightnet (expected 0 or absent)");
 }
+
+TEST(NetworkBuilder, AbsurdSizesFailCleanly) {
+  const std::string dir = std::string(LIGHTNET_TEST_TMP) + "/";
+  EXPECT_EQ(error_of_text("huge.cfg", "[convolutional]\nfilters=2000000000\nsize=1\n"),
+            dir + "huge.cfg:6: [convolutional] filters=2000000000: expected <= 1048576");
+  EXPECT_EQ(error_of_text("up.cfg", "[upsample]\nstride=1000000\n"),
+            dir + "up.cfg:5: [upsample]: output 3x6000000x8000000 exceeds the largest supported dimension 1048576");
+  EXPECT_EQ(error_of_text("kernel.cfg", "[convolutional]\nfilters=2\nsize=5000\n"),
+            dir + "kernel.cfg:7: [convolutional] size=5000: expected <= 1024");
+  EXPECT_EQ(model_error_of([&] { load_text("netw.cfg", "[dropout]\n", "[net]\nwidth=-4\nheight=3\n"); }),
+            dir + "netw.cfg:2: [net] width=-4: expected > 0");
+}
