@@ -241,6 +241,13 @@ TEST(NetworkBuilder, BadCfgErrorsNameFileAndLine) {
             dir + "yolo.cfg:8: [yolo]: input has 21 channels, expected 2 anchors x (5 classes + 5) = 20");
   EXPECT_EQ(error_of_text("mask.cfg", "[convolutional]\nfilters=20\nsize=1\n[yolo]\nmask=0,2\nanchors=1,2,3,4\nclasses=5\n"),
             dir + "mask.cfg:9: [yolo] mask=0,2: anchor index 2 out of range 0..1");
+  EXPECT_EQ(error_of_text("names.cfg",
+                          "[convolutional]\nfilters=14\nsize=1\n[yolo]\nanchors=1,2\nclasses=2\nnames=a,b,c\n"),
+            dir + "names.cfg:11: [yolo] names=a,b,c: expected 2 names (classes=2), found 3");
+  EXPECT_EQ(error_of_text("colors.cfg", "[convolutional]\nfilters=3\nsize=1\n[softmax]\ncolormap=0,0,0, 1,1,1\n"),
+            dir + "colors.cfg:9: [softmax] colormap=0,0,0, 1,1,1: expected a colour for each of the 3 classes, found 2");
+  EXPECT_EQ(error_of_text("colorv.cfg", "[convolutional]\nfilters=1\nsize=1\n[softmax]\ncolormap=0,0,256\n"),
+            dir + "colorv.cfg:9: [softmax] colormap=0,0,256: value 256 out of range 0..255");
   EXPECT_EQ(error_of_text("head.cfg", "[maxpool]\nsize=1\n[softmax]\n"),
             dir + "head.cfg:7: [softmax]: expects the previous layer to be a [convolutional] (its output is the head tensor)");
   EXPECT_EQ(error_of_text("net2.cfg", "[net]\nwidth=1\n"), dir + "net2.cfg:5: [net]: [net] may only be the first section");
