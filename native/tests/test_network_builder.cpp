@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <typeinfo>
 
+#include "darknet/random_weights.h"
 #include "lightnet/model_loader.h"
 #include "test_util.h"
 
@@ -277,4 +280,41 @@ TEST(NetworkBuilder, AbsurdSizesFailCleanly) {
             dir + "kernel.cfg:7: [convolutional] size=5000: expected <= 1024");
   EXPECT_EQ(model_error_of([&] { load_text("netw.cfg", "[dropout]\n", "[net]\nwidth=-4\nheight=3\n"); }),
             dir + "netw.cfg:2: [net] width=-4: expected > 0");
+}
+
+// Seeded mutations of a real cfg (bad values, deleted lines): each either loads or throws ModelError, never
+// anything else (no crash, no std::out_of_range, no bad_alloc from an absurd size).
+TEST(NetworkBuilder, MutatedCfgsLoadOrFailWithModelError) {
+  REQUIRE_SHARED(kFastestCoco);
+  std::ifstream f(test::shared_path(kFastestCoco));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(f, line);) lines.push_back(line);
+  const char* values[] = {"0", "-1", "abc", "", "99999999", "1,2,,3", "-200", "3.5", "1000", "2"};
+  darknet::SplitMix64 rng(7);
+  int errors = 0, loaded = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::vector<std::string> mutated = lines;
+    for (int k = 0; k < 2; ++k) {
+      const size_t i = size_t(rng.next() % mutated.size());
+      const size_t eq = mutated[i].find('=');
+      if (rng.next() % 4 == 0 || eq == std::string::npos)
+        mutated.erase(mutated.begin() + long(i));
+      else
+        mutated[i] = mutated[i].substr(0, eq + 1) + values[rng.next() % 10];
+    }
+    std::string text;
+    for (const auto& l : mutated) text += l + "\n";
+    const std::string path = test::write_temp("mutated.cfg", text);
+    try {
+      Network net = load_cfg(path);
+      ++loaded;
+    } catch (const ModelError& e) {
+      ++errors;
+      EXPECT_EQ(std::string(e.what()).rfind(path + ":", 0), 0u) << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "round " << round << ": " << typeid(e).name() << ": " << e.what();
+    }
+  }
+  EXPECT_GT(errors, 100);
+  EXPECT_GT(loaded, 10);
 }
