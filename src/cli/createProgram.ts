@@ -14,7 +14,7 @@ const PRECISIONS = ["fp32", "fp16", "int8"];
 export function createProgram(reportError: (err: unknown) => void): Command {
   const program = new Command("lightnet-trt")
     .description("LightNet / darknet CNN inference (YOLO detection + semantic segmentation) on a native engine")
-    .showHelpAfterError()
+    .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
   const backend = () => new Option("--backend <name>", "inference backend").choices(BACKENDS).default("auto");
