@@ -183,9 +183,7 @@ int cmd_info(const Args& args) {
 }
 
 int cmd_bench(const Args& args) {
-  Network net = load(args);
-  if (!net.has_weights) randomize_weights(net, 1);
-  BuildOptions opt;
+  BuildOptions opt;  // every option is checked before the (slow) model load
   opt.backend = args.get("--backend", "auto");
   try {
     opt.precision = parse_precision(args.get("--precision", "fp32"));
@@ -196,6 +194,8 @@ int cmd_bench(const Args& args) {
   opt.threads = args.get_int("--threads", 0, 0);
   opt.profile = args.flag("--profile");
   const int iters = args.get_int("--iters", 20, 1), warmup = args.get_int("--warmup", 3, 0);
+  Network net = load(args);
+  if (!net.has_weights) randomize_weights(net, 1);
   auto engine = build_engine(net, opt);
 
   std::vector<float> input(size_t(net.input.size()) * opt.batch);
