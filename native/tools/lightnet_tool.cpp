@@ -196,7 +196,9 @@ int cmd_bench(const Args& args) {
   const int iters = args.get_int("--iters", 20, 1), warmup = args.get_int("--warmup", 3, 0);
   Network net = load(args);
   if (!net.has_weights) randomize_weights(net, 1);
-  auto engine = build_engine(net, opt);
+  auto engine = build_engine(net, opt, [&](double fraction, const std::string& message) {
+    if (!args.flag("--json") && fraction >= 1.0) std::printf("%s\n", message.c_str());
+  });
 
   std::vector<float> input(size_t(net.input.size()) * opt.batch);
   std::mt19937 rng(1);

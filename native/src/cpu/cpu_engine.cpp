@@ -41,7 +41,9 @@ class CpuEngine : public Engine {
 #endif
     input_.resize(size_t(net_.input.size()) * options.batch);
     for (const Head& h : net_.heads) head_buffers_.emplace_back(size_t(source_shape(h).size()) * options.batch);
-    if (progress) progress(1.0, std::string("CPU engine ready (") + executor_->name() + ")");
+    if (progress)
+      progress(1.0, std::string("CPU engine ready (") + executor_->name() + ", " +
+                        std::to_string(executor_->workspace_bytes() >> 20) + " MiB of activations)");
   }
 
   std::string backend() const override { return "cpu"; }

@@ -22,6 +22,7 @@
 #include "cpu/activation.h"
 #include "cpu/executor.h"
 #include "cpu/maxpool.h"
+#include "cpu/memory_plan.h"
 #include "cpu/upsample.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -35,8 +36,6 @@ using dnnl::memory;
 using tag = memory::format_tag;
 constexpr int kBlock = 16;
 constexpr size_t kAlign = 64;
-
-size_t round_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
 
 struct AlignedFree {
   void operator()(float* p) const { std::free(p); }
@@ -86,6 +85,7 @@ struct Plan {
   int batch = 0;
   std::vector<Step> steps;
   std::unique_ptr<float, AlignedFree> arena;
+  size_t arena_bytes = 0;
   memory input;                  // user NCHW input (handle set per run)
   std::vector<memory> outputs;   // user NCHW outputs (handles set per run)
 };
@@ -103,6 +103,11 @@ class OnednnExecutor : public Executor {
   }
 
   const char* name() const override { return "onednn"; }
+  size_t workspace_bytes() const override {
+    size_t bytes = 0;
+    for (const auto& [batch, plan] : plans_) bytes += plan->arena_bytes;
+    return bytes;
+  }
 
   void run(const float* input, int batch, const std::vector<float*>& outputs) override {
     if (batch < 1 || batch > options_.max_batch)
@@ -517,30 +522,20 @@ std::unique_ptr<Plan> OnednnExecutor::build(int N) {
     start[root] = std::min(start[root], T[id].def);
     end[root] = std::max({end[root], T[id].last, T[id].def});
   }
-  struct Block { size_t offset, size; int end; };
-  std::vector<Block> live;
-  std::vector<size_t> offset_of(count, 0);
   std::vector<int> roots;
+  std::vector<BufferRequest> requests;
   for (int id = 0; id < count; ++id)
-    if (!T[id].external && resolve(T, id).first == id) roots.push_back(id);
-  std::stable_sort(roots.begin(), roots.end(), [&](int a, int b) { return start[a] < start[b]; });
-  size_t arena_size = 0;
-  for (int id : roots) {
-    const size_t size = round_up(T[id].md.get_size(), kAlign);
-    live.erase(std::remove_if(live.begin(), live.end(), [&](const Block& b) { return b.end < start[id]; }),
-               live.end());
-    std::sort(live.begin(), live.end(), [](const Block& a, const Block& b) { return a.offset < b.offset; });
-    size_t at = 0;
-    for (const Block& b : live) {
-      if (b.offset >= at + size) break;
-      at = std::max(at, b.offset + b.size);
+    if (!T[id].external && resolve(T, id).first == id) {
+      roots.push_back(id);
+      requests.push_back({T[id].md.get_size(), start[id], end[id]});
     }
-    offset_of[id] = at;
-    live.push_back({at, size, end[id]});
-    arena_size = std::max(arena_size, at + size);
-  }
+  MemoryPlan memory_plan = plan_memory(requests, kAlign);
+  std::vector<size_t> offset_of(count, 0);
+  for (size_t k = 0; k < roots.size(); ++k) offset_of[roots[k]] = memory_plan.offsets[k];
+  const size_t arena_size = memory_plan.total;
   plan->arena.reset(static_cast<float*>(std::aligned_alloc(kAlign, std::max(arena_size, kAlign))));
   if (!plan->arena) throw std::runtime_error("oneDNN executor: cannot allocate " + std::to_string(arena_size) + " bytes");
+  plan->arena_bytes = arena_size;
   char* base = reinterpret_cast<char*>(plan->arena.get());
   for (int id = 0; id < count; ++id) {
     if (T[id].external) continue;
