@@ -98,7 +98,7 @@ ConvChoice CudnnConv::tune(cudnnHandle_t h, const View& in, const View& out, voi
   LN_CUDNN(cudnnSetConvolutionMathType(conv_desc_, dt_ == DType::F32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH));
   cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
   int found = 0;
-  LN_CUDNN(cudnnFindConvolutionForwardAlgorithmEx(h, x, in.data, w_desc_, conv_desc_, y, out.data,
+  LN_CUDNN(cudnnFindConvolutionForwardAlgorithmEx(h, x, in.data, w_desc_, weights_.get(), conv_desc_, y, out.data,
                                                   CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found, perf, workspace, limit));
   // Fused conv + bias + ReLU first (one pass over the output), in the order cuDNN timed the algorithms.
   for (int fused = (act_ == Activation::Relu ? 1 : 0); fused >= 0; --fused) {
