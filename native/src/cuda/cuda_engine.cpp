@@ -14,6 +14,7 @@
 
 #include "cuda/cuda_check.h"
 #include "cuda/cudnn_conv.h"
+#include "cuda/cudnn_graph_conv.h"
 #include "cuda/device_memory.h"
 #include "cuda/kernels.h"
 #include "cuda/memory_plan.h"
@@ -157,7 +158,13 @@ class CudaEngine final : public Engine {
   int input_channels_ = 0;
   MemoryPlan plan_;
   DeviceBuffer arena_, workspace_;
-  std::map<int, std::unique_ptr<CudnnConv>> convs_;
+  // Each conv runs as a fused cuDNN graph where cuDNN offers one, else through the legacy call.
+  struct ConvLayer {
+    std::unique_ptr<GraphConv> graph;
+    std::unique_ptr<CudnnConv> legacy;
+    ConvChoice choice;
+  };
+  std::map<int, ConvLayer> convs_;
   std::map<int, std::unique_ptr<Program>> programs_;
 
   // forward() staging
@@ -212,7 +219,7 @@ void CudaEngine::build(const ProgressCallback& progress) {
   if (!path.empty() && (!cached || !tuned_from_cache_)) {
     PlanContents out;
     out.concat_in_place = plan_concat_in_place_;
-    for (const auto& [i, c] : convs_) out.convs[i] = c->choice();
+    for (const auto& [i, c] : convs_) out.convs[i] = c.choice;
     if (save_plan(path, key, out, why)) log_line("saved plan " + path);
     else log_line(why);
   }
@@ -245,25 +252,40 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
   for (const Layer& l : net_.layers) {
     if (l.type != LayerType::Convolutional) continue;
     const View in = view_of(l.inputs.at(0), options_.batch), out = view_of(l.index, options_.batch);
-    auto conv = std::make_unique<CudnnConv>(l, in.c, dt_);
+    ConvLayer cl;
+    const ConvChoice* want = nullptr;
     if (cached) {
       auto it = cached->convs.find(l.index);
-      if (it == cached->convs.end() || !conv->works(cudnn_, in, out, it->second, workspace_.get(), workspace_.bytes()))
-        return false;
-    } else {
-      try {
-        conv->tune(cudnn_, in, out, workspace_.get(), limit);
-      } catch (const std::runtime_error& e) {
-        bool sliced = in.pixel_stride != in.c || out.pixel_stride != out.c;
-        if (concat_in_place && sliced) return false;
-        throw;
-      }
+      if (it == cached->convs.end()) return false;
+      want = &it->second;
     }
-    convs_[l.index] = std::move(conv);
+    if (!want || want->graph >= 0) {
+      cl.graph = std::make_unique<GraphConv>(l, in.c, dt_);
+      int g = cl.graph->prepare(cudnn_, in, out, want ? want->graph : -1, workspace_.get(), limit, stream_);
+      if (g < 0 && want) return false;
+      if (g >= 0) cl.choice = ConvChoice{0, 0, true, cl.graph->workspace(options_.batch), g};
+      else cl.graph.reset();
+    }
+    if (!cl.graph) {
+      cl.legacy = std::make_unique<CudnnConv>(l, in.c, dt_);
+      if (want) {
+        if (!cl.legacy->works(cudnn_, in, out, *want, workspace_.get(), workspace_.bytes())) return false;
+      } else {
+        try {
+          cl.legacy->tune(cudnn_, in, out, workspace_.get(), limit);
+        } catch (const std::runtime_error& e) {
+          bool sliced = in.pixel_stride != in.c || out.pixel_stride != out.c;
+          if (concat_in_place && sliced) return false;
+          throw;
+        }
+      }
+      cl.choice = cl.legacy->choice();
+    }
+    convs_[l.index] = std::move(cl);
     if (progress) progress(double(++done) / total, (cached ? "checked " : "tuned ") + layer_name(l));
   }
   size_t need = 256;
-  for (const auto& [i, c] : convs_) need = std::max(need, c->choice().workspace);
+  for (const auto& [i, c] : convs_) need = std::max(need, c.choice.workspace);
   if (need != workspace_.bytes()) workspace_ = DeviceBuffer(need);
   return true;
 }
@@ -277,9 +299,9 @@ void CudaEngine::allocate_postprocess() {
   input_f32_ = DeviceBuffer(size_t(b) * net_.input.size() * 4);
   sizes_ = DeviceBuffer(sizeof(int2) * b);
   sizes_host_.resize(sizeof(int2) * b);
-  candidates_ = DeviceBuffer(sizeof(GpuDetection) * kNmsMaxCandidates * b);
-  kept_ = DeviceBuffer(sizeof(GpuDetection) * kNmsMaxCandidates * b);
-  kept_host_.resize(sizeof(GpuDetection) * kNmsMaxCandidates * b);
+  candidates_ = DeviceBuffer(sizeof(GpuDetection) * kMaxCandidates * b);
+  kept_ = DeviceBuffer(sizeof(GpuDetection) * kNmsTopK * b);
+  kept_host_.resize(sizeof(GpuDetection) * kNmsTopK * b);
   counts_ = DeviceBuffer(sizeof(int) * b);
   kept_counts_ = DeviceBuffer(sizeof(int) * b);
   kept_counts_host_.resize(sizeof(int) * b);
@@ -323,14 +345,24 @@ void CudaEngine::add_steps(Program& p, int batch) {
     switch (l.type) {
       case LayerType::Convolutional: {
         const View in = view_of(l.inputs[0], batch);
-        CudnnConv* conv = convs_.at(l.index).get();
+        ConvLayer& cl = convs_.at(l.index);
+        void* ws = workspace_.get();
+        size_t ws_bytes = workspace_.bytes();
+        cudnnHandle_t h = cudnn_;
+        if (cl.graph) {
+          GraphConv* g = cl.graph.get();
+          if (batch != options_.batch && g->prepare(h, in, out, cl.choice.graph, ws, ws_bytes, stream_) < 0 &&
+              g->prepare(h, in, out, -1, ws, ws_bytes, stream_) < 0)
+            throw std::runtime_error("layer " + std::to_string(l.index) + ": no cuDNN plan for batch " +
+                                     std::to_string(batch));
+          p.steps.push_back({l.index, [=](cudaStream_t s) { g->run(h, in, out, ws, s); }});
+          break;
+        }
+        CudnnConv* conv = cl.legacy.get();
         if (conv->workspace_for(cudnn_, in, out) > workspace_.bytes())
           throw std::runtime_error("layer " + std::to_string(l.index) + ": batch " + std::to_string(batch) +
                                    " needs more cuDNN workspace than tuned for");
         auto x = desc_for(in), y = desc_for(out);
-        void* ws = workspace_.get();
-        size_t ws_bytes = workspace_.bytes();
-        cudnnHandle_t h = cudnn_;
         p.steps.push_back({l.index, [=](cudaStream_t s) { conv->run(h, x, in.data, y, out.data, out, ws, ws_bytes, s); }});
         break;
       }
@@ -528,14 +560,14 @@ std::vector<FrameResult> CudaEngine::detect(const std::vector<ImageView>& images
       const View v = view_of(h.source, n);
       if (h.kind == Head::Kind::Yolo) {
         launch_yolo_decode(v, yolo_params_[yolo++], sizes_.get<int2>(), options.score_threshold,
-                           candidates_.get<GpuDetection>(), counts_.get<int>(), kNmsMaxCandidates, dt_, stream_);
+                           candidates_.get<GpuDetection>(), counts_.get<int>(), kMaxCandidates, dt_, stream_);
       } else {
         launch_argmax(v, mask + mask_offset, dt_, stream_);
         mask_offset += size_t(n) * v.h * v.w;
       }
     }
     if (yolo > 0) {
-      launch_nms(candidates_.get<GpuDetection>(), counts_.get<int>(), kNmsMaxCandidates, n, options.nms_threshold,
+      launch_nms(candidates_.get<GpuDetection>(), counts_.get<int>(), kMaxCandidates, n, options.nms_threshold,
                  kept_.get<GpuDetection>(), kept_counts_.get<int>(), stream_);
       LN_CUDA(cudaMemcpyAsync(kept_counts_host_.get(), kept_counts_.get(), sizeof(int) * n, cudaMemcpyDeviceToHost,
                               stream_));
@@ -549,8 +581,8 @@ std::vector<FrameResult> CudaEngine::detect(const std::vector<ImageView>& images
       const int* kc = kept_counts_host_.get<int>();
       for (int k = 0; k < n; ++k)
         if (kc[k] > 0)
-          LN_CUDA(cudaMemcpyAsync(kept_host_.get<GpuDetection>() + size_t(k) * kNmsMaxCandidates,
-                                  kept_.get<GpuDetection>() + size_t(k) * kNmsMaxCandidates,
+          LN_CUDA(cudaMemcpyAsync(kept_host_.get<GpuDetection>() + size_t(k) * kNmsTopK,
+                                  kept_.get<GpuDetection>() + size_t(k) * kNmsTopK,
                                   sizeof(GpuDetection) * kc[k], cudaMemcpyDeviceToHost, stream_));
     }
     LN_CUDA(cudaEventRecord(ev[3], stream_));
@@ -565,15 +597,17 @@ std::vector<FrameResult> CudaEngine::detect(const std::vector<ImageView>& images
       r.timing = {pre / n, inf / n, post / n};
       if (yolo > 0) {
         const int candidates = counts_host_.get<int>()[k];
-        if (candidates > kNmsMaxCandidates && !warned_overflow_) {
+        if (candidates > kNmsTopK && !warned_overflow_) {
           warned_overflow_ = true;
           log_line("image " + std::to_string(first + k) + ": " + std::to_string(candidates) +
-                   " candidates above the score threshold, only " + std::to_string(kNmsMaxCandidates) +
-                   " enter NMS (raise the threshold)");
+                   " candidates above the score threshold; the best " + std::to_string(kNmsTopK) + " of " +
+                   (candidates > kMaxCandidates ? "the first " + std::to_string(kMaxCandidates) + " found"
+                                                : std::string("them")) +
+                   " enter NMS (raise the threshold for fewer)");
         }
         const int kc = kept_counts_host_.get<int>()[k];
         r.detections.resize(kc);
-        std::memcpy(static_cast<void*>(r.detections.data()), kept_host_.get<GpuDetection>() + size_t(k) * kNmsMaxCandidates,
+        std::memcpy(static_cast<void*>(r.detections.data()), kept_host_.get<GpuDetection>() + size_t(k) * kNmsTopK,
                     sizeof(GpuDetection) * kc);
       }
       size_t off = 0;

@@ -1,6 +1,6 @@
 #include "cuda/cudnn_conv.h"
 
-#include <cuda_fp16.h>
+#include "cuda/cudnn_graph_conv.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -9,19 +9,6 @@ namespace lightnet::cuda {
 namespace {
 
 cudnnDataType_t cudnn_type(DType dt) { return dt == DType::F32 ? CUDNN_DATA_FLOAT : CUDNN_DATA_HALF; }
-
-// Converts floats to the engine's element type in host memory, then uploads.
-DeviceBuffer upload(const std::vector<float>& v, DType dt) {
-  DeviceBuffer buf(std::max<size_t>(v.size() * dtype_size(dt), 16));
-  if (dt == DType::F32) {
-    LN_CUDA(cudaMemcpy(buf.get(), v.data(), v.size() * 4, cudaMemcpyHostToDevice));
-  } else {
-    std::vector<__half> h(v.size());
-    for (size_t i = 0; i < v.size(); ++i) h[i] = __float2half_rn(v[i]);
-    LN_CUDA(cudaMemcpy(buf.get(), h.data(), h.size() * 2, cudaMemcpyHostToDevice));
-  }
-  return buf;
-}
 
 }  // namespace
 
@@ -33,19 +20,9 @@ void describe(cudnnTensorDescriptor_t desc, const View& v, DType dt) {
 CudnnConv::CudnnConv(const Layer& layer, int in_channels, DType dt) : layer_(&layer), dt_(dt) {
   const auto& p = layer.as<ConvParams>();
   act_ = p.activation;
-  const int k = p.filters, g = p.groups, r = p.size, c_ir = layer.input_shapes.at(0).c / g;
-  const int c_pad = in_channels / g;
-  if (layer.weights.size() != size_t(k) * c_ir * r * r || layer.bias.size() != size_t(k))
-    throw std::runtime_error("layer " + std::to_string(layer.index) + " (convolutional): weights not loaded");
-  // darknet [K][C][R][S] → cuDNN NHWC filter [K][R][S][C], zero-filling padded input channels.
-  std::vector<float> krsc(size_t(k) * r * r * c_pad, 0.f);
-  for (int o = 0; o < k; ++o)
-    for (int c = 0; c < c_ir; ++c)
-      for (int y = 0; y < r; ++y)
-        for (int x = 0; x < r; ++x)
-          krsc[((size_t(o) * r + y) * r + x) * c_pad + c] = layer.weights[((size_t(o) * c_ir + c) * r + y) * r + x];
-  weights_ = upload(krsc, dt);
-  bias_ = upload(layer.bias, dt);
+  const int k = p.filters, g = p.groups, r = p.size, c_pad = in_channels / g;
+  weights_ = upload_filter(layer, in_channels, dt);
+  bias_ = upload_values(layer.bias, dt);
   LN_CUDNN(cudnnSetFilter4dDescriptor(w_desc_, cudnn_type(dt), CUDNN_TENSOR_NHWC, k, c_pad, r, r));
   LN_CUDNN(cudnnSetConvolution2dDescriptor(conv_desc_, p.padding, p.padding, p.stride_y, p.stride_x, p.dilation,
                                            p.dilation, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));

@@ -41,6 +41,7 @@ struct ConvChoice {
   int math = 0;            // cudnnMathType_t
   bool fused = false;      // conv + bias + activation in one cuDNN call
   size_t workspace = 0;    // bytes, at the engine's maximum batch
+  int graph = -1;          // ≥ 0: the cuDNN graph (GraphConv) candidate taken instead of the legacy call
 };
 
 class CudnnConv {

@@ -193,29 +193,39 @@ __global__ void shortcut_kernel(View a, View b, View dst, Activation act) {
 template <class T>
 __global__ void yolo_decode_kernel(View head, YoloDecodeParams p, const int2* __restrict__ sizes, float thr,
                                    GpuDetection* __restrict__ out, int* __restrict__ counts, int capacity) {
+  // No early return: every lane takes part in the warp-wide slot allocation below.
   int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   int64_t cells = int64_t(head.h) * head.w;
-  if (i >= int64_t(head.n) * p.anchors * cells) return;
-  int64_t cell = i % cells;
-  int a = int((i / cells) % p.anchors), n = int(i / (cells * p.anchors));
+  bool live = i < int64_t(head.n) * p.anchors * cells;
+  int64_t cell = live ? i % cells : 0;
+  int a = live ? int((i / cells) % p.anchors) : 0, n = live ? int(i / (cells * p.anchors)) : 0;
   int col = int(cell % head.w), row = int(cell / head.w);
   const T* v = at<T>(head, n, row, col) + a * (5 + p.classes);
   auto act = [&](float x) { return p.new_coords ? x : sigmoid(x); };
-  float obj = act(to_f(v[4]));
-  if (obj < thr) return;  // score = obj × class prob ≤ obj
-  float half = 0.5f * (p.scale_x_y - 1.f);
-  float bx = (col + act(to_f(v[0])) * p.scale_x_y - half) / head.w;
-  float by = (row + act(to_f(v[1])) * p.scale_x_y - half) / head.h;
-  float tw = to_f(v[2]), th = to_f(v[3]);
-  float bw = p.new_coords ? tw * tw * 4.f : __expf(tw);
-  float bh = p.new_coords ? th * th * 4.f : __expf(th);
-  bw *= p.anchor_wh[2 * a] / p.net_w;
-  bh *= p.anchor_wh[2 * a + 1] / p.net_h;
-  int2 sz = sizes[n];
+  float obj = live ? act(to_f(v[4])) : 0.f;
+  live = live && obj >= thr;  // score = obj × class prob ≤ obj
+  float bx = 0, by = 0, bw = 0, bh = 0;
+  if (live) {
+    float half = 0.5f * (p.scale_x_y - 1.f);
+    bx = (col + act(to_f(v[0])) * p.scale_x_y - half) / head.w;
+    by = (row + act(to_f(v[1])) * p.scale_x_y - half) / head.h;
+    float tw = to_f(v[2]), th = to_f(v[3]);
+    bw = (p.new_coords ? tw * tw * 4.f : __expf(tw)) * p.anchor_wh[2 * a] / p.net_w;
+    bh = (p.new_coords ? th * th * 4.f : __expf(th)) * p.anchor_wh[2 * a + 1] / p.net_h;
+  }
+  if (!__any_sync(0xffffffffu, live)) return;  // whole warp: nothing to write
+  int2 sz = live ? sizes[n] : make_int2(0, 0);
+  const unsigned lane = threadIdx.x & 31u;
   for (int k = 0; k < p.classes; ++k) {
-    float score = obj * act(to_f(v[5 + k]));
-    if (score < thr) continue;
-    int slot = atomicAdd(&counts[n], 1);
+    float score = live ? obj * act(to_f(v[5 + k])) : 0.f;
+    bool pass = live && score >= thr;
+    unsigned peers = __match_any_sync(0xffffffffu, pass ? n : -1);
+    int leader = __ffs(peers) - 1;
+    int base = 0;
+    if (pass && int(lane) == leader) base = atomicAdd(&counts[n], __popc(peers));
+    base = __shfl_sync(0xffffffffu, base, leader);
+    if (!pass) continue;
+    int slot = base + __popc(peers & ((1u << lane) - 1u));
     if (slot >= capacity) continue;
     GpuDetection d;
     d.class_id = k;
@@ -228,42 +238,71 @@ __global__ void yolo_decode_kernel(View head, YoloDecodeParams p, const int2* __
   }
 }
 
-__device__ __forceinline__ float iou(const GpuDetection& a, const GpuDetection& b) {
+__device__ __forceinline__ float iou(const float4& a, const float4& b) {  // x, y, w, h
   float x0 = fmaxf(a.x, b.x), y0 = fmaxf(a.y, b.y);
-  float x1 = fminf(a.x + a.width, b.x + b.width), y1 = fminf(a.y + a.height, b.y + b.height);
+  float x1 = fminf(a.x + a.z, b.x + b.z), y1 = fminf(a.y + a.w, b.y + b.w);
   float inter = fmaxf(0.f, x1 - x0) * fmaxf(0.f, y1 - y0);
-  float uni = a.width * a.height + b.width * b.height - inter;
+  float uni = a.z * a.w + b.z * b.w - inter;
   return uni > 0.f ? inter / uni : 0.f;
 }
 
-// One block per image: bitonic sort of (score, index) in shared memory, then greedy suppression where each
-// step is one barrier and all later candidates are tested in parallel.
 constexpr int kNmsThreads = 1024;
 __global__ void __launch_bounds__(kNmsThreads) nms_kernel(const GpuDetection* __restrict__ cands,
                                                           const int* __restrict__ counts, int capacity, float thr,
                                                           GpuDetection* __restrict__ kept, int* __restrict__ kept_counts) {
-  __shared__ float key[kNmsMaxCandidates];
-  __shared__ short idx[kNmsMaxCandidates];
-  __shared__ unsigned char removed[kNmsMaxCandidates];
-  __shared__ int n_kept;
-  int img = blockIdx.x;
-  int n = min(counts[img], capacity);
+  __shared__ float4 box[kNmsTopK];
+  __shared__ int cls[kNmsTopK];
+  __shared__ float key[kNmsTopK];
+  __shared__ short idx[kNmsTopK];
+  __shared__ unsigned char removed[kNmsTopK];
+  __shared__ int m, n_kept;
+  const int img = blockIdx.x;
+  const int n = min(counts[img], capacity);
   const GpuDetection* c = cands + int64_t(img) * capacity;
-  int size = 1;
-  while (size < n) size <<= 1;
-  for (int i = threadIdx.x; i < size; i += blockDim.x) {
-    key[i] = i < n ? c[i].score : -FLT_MAX;
-    idx[i] = short(i);
-    removed[i] = 0;
+  // 1. The score cut that leaves at most kNmsTopK candidates (bisection over counts).
+  float lo = -1.f, hi = 2.f;
+  if (n > kNmsTopK) {
+    for (int it = 0; it < 20; ++it) {
+      float mid = 0.5f * (lo + hi);
+      int above = 0;
+      for (int base = 0; base < n; base += blockDim.x) {
+        int j = base + threadIdx.x;
+        above += __syncthreads_count(j < n && c[j].score >= mid);
+      }
+      if (above > kNmsTopK) lo = mid; else hi = mid;
+    }
+  } else {
+    hi = -1.f;
   }
-  if (threadIdx.x == 0) n_kept = 0;
+  // 2. Gather them into shared memory.
+  if (threadIdx.x == 0) { m = 0; n_kept = 0; }
   __syncthreads();
+  for (int j = threadIdx.x; j < n; j += blockDim.x) {
+    GpuDetection d = c[j];
+    if (d.score < hi) continue;
+    int at = atomicAdd(&m, 1);
+    if (at >= kNmsTopK) continue;
+    box[at] = make_float4(d.x, d.y, d.width, d.height);
+    cls[at] = d.class_id;
+    key[at] = d.score;
+  }
+  __syncthreads();
+  const int count = min(m, kNmsTopK);
+  int size = 1;
+  while (size < count) size <<= 1;
+  for (int j = threadIdx.x; j < size; j += blockDim.x) {
+    if (j >= count) key[j] = -FLT_MAX;
+    idx[j] = short(j);
+    removed[j] = 0;
+  }
+  __syncthreads();
+  // 3. Bitonic sort, descending.
   for (int k = 2; k <= size; k <<= 1) {
     for (int j = k >> 1; j > 0; j >>= 1) {
       for (int i = threadIdx.x; i < size; i += blockDim.x) {
         int l = i ^ j;
         if (l > i) {
-          bool desc = (i & k) == 0;  // descending runs first: overall descending order
+          bool desc = (i & k) == 0;
           float ki = key[i], kl = key[l];
           if (desc ? ki < kl : ki > kl) {
             key[i] = kl; key[l] = ki;
@@ -274,15 +313,18 @@ __global__ void __launch_bounds__(kNmsThreads) nms_kernel(const GpuDetection* __
       __syncthreads();
     }
   }
-  for (int i = 0; i < n; ++i) {
-    if (removed[i]) continue;  // uniform: every thread reads the same flag after the barrier
-    GpuDetection a = c[idx[i]];
-    if (threadIdx.x == 0) kept[int64_t(img) * capacity + n_kept++] = a;
-    for (int j = i + 1 + threadIdx.x; j < n; j += blockDim.x) {
-      if (removed[j]) continue;
-      const GpuDetection& b = c[idx[j]];
-      if (b.class_id == a.class_id && iou(a, b) > thr) removed[j] = 1;
+  // 4. Greedy suppression; a removed candidate costs no barrier.
+  for (int i = 0; i < count; ++i) {
+    if (removed[i]) continue;
+    const float4 a = box[idx[i]];
+    const int ca = cls[idx[i]];
+    if (threadIdx.x == 0) {
+      GpuDetection d;
+      d.class_id = ca; d.score = key[i]; d.x = a.x; d.y = a.y; d.width = a.z; d.height = a.w;
+      kept[int64_t(img) * kNmsTopK + n_kept++] = d;
     }
+    for (int j = i + 1 + threadIdx.x; j < count; j += blockDim.x)
+      if (!removed[j] && cls[idx[j]] == ca && iou(a, box[idx[j]]) > thr) removed[j] = 1;
     __syncthreads();
   }
   if (threadIdx.x == 0) kept_counts[img] = n_kept;
@@ -359,9 +401,6 @@ void launch_yolo_decode(const View& head, const YoloDecodeParams& p, const int2*
 
 void launch_nms(const GpuDetection* candidates, const int* counts, int capacity, int batch, float nms_threshold,
                 GpuDetection* kept, int* kept_counts, cudaStream_t s) {
-  if (capacity > kNmsMaxCandidates)
-    throw std::invalid_argument("nms: capacity " + std::to_string(capacity) + " exceeds " +
-                                std::to_string(kNmsMaxCandidates));
   nms_kernel<<<batch, kNmsThreads, 0, s>>>(candidates, counts, capacity, nms_threshold, kept, kept_counts);
   LN_CUDA_LAUNCH();
 }

@@ -58,7 +58,8 @@ void launch_maxpool(const View& src, const View& dst, int size, int stride_x, in
 void launch_shortcut(const View& a, const View& b, const View& dst, Activation act, DType dt, cudaStream_t s);
 
 // One [yolo] head: candidates with score ≥ threshold appended per image to out[n*capacity + …]; counts[n] is
-// incremented for every candidate (it may end above capacity: those beyond were dropped).
+// incremented for every candidate (it may end above capacity: those beyond were dropped). One atomic per warp
+// and image, not per candidate.
 struct YoloDecodeParams {
   int classes = 0, anchors = 0;      // anchors used by this head (mask size)
   float anchor_wh[2 * 16] = {};      // masked anchors, network-input pixels
@@ -70,9 +71,11 @@ constexpr int kMaxAnchorsPerHead = 16;
 void launch_yolo_decode(const View& head, const YoloDecodeParams& p, const int2* image_sizes, float score_threshold,
                         GpuDetection* out, int* counts, int capacity, DType dt, cudaStream_t s);
 
-// Class-wise greedy NMS per image over min(counts[n], capacity) candidates, sorted by descending score;
-// kept[n*capacity + …], kept_counts[n]. capacity ≤ kNmsMaxCandidates.
-constexpr int kNmsMaxCandidates = 4096;
+// Class-wise greedy NMS per image, one block each: the kNmsTopK best of min(counts[n], capacity) candidates
+// (as TensorRT's EfficientNMS takes its top-k) are found by bisecting the score, sorted in shared memory and
+// suppressed there; kept[n*kNmsTopK + …] in descending score, kept_counts[n].
+constexpr int kMaxCandidates = 32768;  // decode capacity per image
+constexpr int kNmsTopK = 1024;
 void launch_nms(const GpuDetection* candidates, const int* counts, int capacity, int batch, float nms_threshold,
                 GpuDetection* kept, int* kept_counts, cudaStream_t s);
 

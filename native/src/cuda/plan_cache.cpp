@@ -15,7 +15,7 @@ namespace lightnet::cuda {
 namespace {
 
 constexpr const char* kMagic = "lightnet-cuda-plan";
-constexpr int kFormat = 1;
+constexpr int kFormat = 2;
 
 // FNV-1a, 64 bit: stable across platforms and runs.
 struct Hasher {
@@ -106,7 +106,7 @@ std::optional<PlanContents> load_plan(const std::string& path, const PlanKey& ke
   for (int i = 0; i < count; ++i) {
     int layer = 0, fused = 0;
     ConvChoice c;
-    if (!(in >> word >> layer >> c.algo >> c.math >> fused >> c.workspace) || word != "conv") {
+    if (!(in >> word >> layer >> c.algo >> c.math >> fused >> c.workspace >> c.graph) || word != "conv") {
       why = path + ": corrupt (conv entry " + std::to_string(i) + " of " + std::to_string(count) + ")";
       return std::nullopt;
     }
@@ -126,7 +126,7 @@ bool save_plan(const std::string& path, const PlanKey& key, const PlanContents& 
     out << kMagic << " " << kFormat << "\nkey " << hex(key.hash) << " " << key.description << "\n";
     out << "concat_in_place " << (plan.concat_in_place ? 1 : 0) << "\nconvs " << plan.convs.size() << "\n";
     for (const auto& [layer, c] : plan.convs)
-      out << "conv " << layer << " " << c.algo << " " << c.math << " " << (c.fused ? 1 : 0) << " " << c.workspace << "\n";
+      out << "conv " << layer << " " << c.algo << " " << c.math << " " << (c.fused ? 1 : 0) << " " << c.workspace << " " << c.graph << "\n";
     out << "end\n";
     if (!out) { why = "cannot write " + tmp; std::remove(tmp.c_str()); return false; }
   }
