@@ -275,7 +275,10 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
           cl.legacy->tune(cudnn_, in, out, workspace_.get(), limit);
         } catch (const std::runtime_error& e) {
           bool sliced = in.pixel_stride != in.c || out.pixel_stride != out.c;
-          if (concat_in_place && sliced) return false;
+          if (concat_in_place && sliced) {
+            log_line("layer " + layer_name(l) + " on a channel slice: " + e.what());
+            return false;
+          }
           throw;
         }
       }
@@ -355,7 +358,8 @@ void CudaEngine::add_steps(Program& p, int batch) {
               g->prepare(h, in, out, -1, ws, ws_bytes, stream_) < 0)
             throw std::runtime_error("layer " + std::to_string(l.index) + ": no cuDNN plan for batch " +
                                      std::to_string(batch));
-          p.steps.push_back({l.index, [=](cudaStream_t s) { g->run(h, in, out, ws, s); }});
+          auto pack = g->bind(in, out, ws);
+          p.steps.push_back({l.index, [=](cudaStream_t s) { g->run(h, *pack, in, out, s); }});
           break;
         }
         CudnnConv* conv = cl.legacy.get();
@@ -493,6 +497,7 @@ std::vector<Tensor> CudaEngine::forward(const float* input, int batch) {
   const int64_t image_floats = net_.input.size();
   for (int first = 0; first < batch; first += options_.batch) {
     const int n = std::min(options_.batch, batch - first);
+    program(n);  // made before the upload: making it runs convolutions over the shared arena
     LN_CUDA(cudaMemcpyAsync(input_f32_.get(), input + first * image_floats, n * image_floats * 4,
                             cudaMemcpyHostToDevice, stream_));
     launch_nchw_to_nhwc(input_f32_.get<float>(), net_.input.c, view(plan_.input, n), dt_, stream_);
@@ -542,6 +547,7 @@ std::vector<FrameResult> CudaEngine::detect(const std::vector<ImageView>& images
 
   for (size_t first = 0; first < images.size(); first += options_.batch) {
     const int n = int(std::min<size_t>(options_.batch, images.size() - first));
+    program(n);  // made before the upload: making it runs convolutions over the shared arena
     LN_CUDA(cudaEventRecord(ev[0], stream_));
     auto* sizes = sizes_host_.get<int2>();
     for (int k = 0; k < n; ++k) {

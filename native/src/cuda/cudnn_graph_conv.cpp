@@ -11,7 +11,7 @@ namespace lightnet::cuda {
 namespace {
 
 enum Uid : int64_t { kX = 1, kW = 2, kB = 3, kY = 4, kConvOut = 5, kBiasOut = 6 };
-constexpr int kMaxTimedCandidates = 6;
+constexpr int kMaxTimedCandidates = 8;
 
 cudnnDataType_t cudnn_type(DType dt) { return dt == DType::F32 ? CUDNN_DATA_FLOAT : CUDNN_DATA_HALF; }
 
@@ -308,15 +308,19 @@ size_t GraphConv::workspace(int batch) const {
   return it == plans_.end() ? 0 : it->second.workspace;
 }
 
-void GraphConv::run(cudnnHandle_t h, const View& in, const View& out, void* workspace, cudaStream_t s) const {
-  const Plan& p = plans_.at(in.n);
-  BackendDesc pack(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR);
+std::shared_ptr<BackendDesc> GraphConv::bind(const View& in, const View& out, void* workspace) const {
+  auto pack = std::make_shared<BackendDesc>(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR);
   int64_t uids[4] = {kX, kW, kB, kY};
   void* ptrs[4] = {in.data, weights_.get(), bias_.get(), out.data};
-  set(pack, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 4, uids);
-  set(pack, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 4, ptrs);
-  set(pack, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &workspace);
-  LN_CUDNN(cudnnBackendFinalize(pack.get()));
+  set(*pack, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 4, uids);
+  set(*pack, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 4, ptrs);
+  set(*pack, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &workspace);
+  LN_CUDNN(cudnnBackendFinalize(pack->get()));
+  return pack;
+}
+
+void GraphConv::run(cudnnHandle_t h, const BackendDesc& pack, const View& in, const View& out, cudaStream_t s) const {
+  const Plan& p = plans_.at(in.n);
   LN_CUDNN(cudnnBackendExecute(h, p.plan.get(), pack.get()));
   if (p.epilogue) launch_bias_act(out, nullptr, layer_->as<ConvParams>().activation, dt_, s);
 }

@@ -41,8 +41,12 @@ class GraphConv {
   int prepare(cudnnHandle_t h, const View& in, const View& out, int choice, void* workspace, size_t ws_limit,
               cudaStream_t s);
   size_t workspace(int batch) const;
-  // Runs the plan prepared for in.n (pointers bound at call time through a variant pack).
-  void run(cudnnHandle_t h, const View& in, const View& out, void* workspace, cudaStream_t s) const;
+  // Binds buffers to the plan prepared for in.n, once: the result runs many times.
+  std::shared_ptr<BackendDesc> bind(const View& in, const View& out, void* workspace) const;
+  void run(cudnnHandle_t h, const BackendDesc& pack, const View& in, const View& out, cudaStream_t s) const;
+  void run(cudnnHandle_t h, const View& in, const View& out, void* workspace, cudaStream_t s) const {
+    run(h, *bind(in, out, workspace), in, out, s);
+  }
   const Layer& layer() const { return *layer_; }
 
  private:
