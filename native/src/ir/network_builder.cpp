@@ -9,14 +9,17 @@ using darknet::CfgSection;
 
 namespace {
 
+int input_dimension(const CfgSection& s, const std::string& key, int value) {
+  if (value <= 0) s.fail(key, "expected > 0");
+  if (value > kMaxDimension) s.fail(key, "expected <= " + std::to_string(kMaxDimension));
+  return value;
+}
+
 Shape read_input(const CfgSection& s) {
   Shape in;
-  in.w = s.require_int("width");
-  if (in.w <= 0) s.fail("width", "expected > 0");
-  in.h = s.require_int("height");
-  if (in.h <= 0) s.fail("height", "expected > 0");
-  in.c = s.get_int("channels", 3);
-  if (in.c <= 0) s.fail("channels", "expected > 0");
+  in.w = input_dimension(s, "width", s.require_int("width"));
+  in.h = input_dimension(s, "height", s.require_int("height"));
+  in.c = input_dimension(s, "channels", s.get_int("channels", 3));
   return in;
 }
 
@@ -55,6 +58,13 @@ std::vector<std::string> unused_cfg_keys(const std::vector<CfgSection>& sections
   for (const auto& s : sections)
     for (const auto& e : s.unused_entries()) out.push_back(std::to_string(e.line) + ": [" + s.type() + "] " + e.key);
   return out;
+}
+
+Network load_cfg_reporting_unused(const std::string& cfg_path, std::vector<std::string>& unused_keys) {
+  const auto sections = darknet::read_cfg_file(cfg_path);
+  Network net = build_network(sections, cfg_path);
+  unused_keys = unused_cfg_keys(sections);
+  return net;
 }
 
 }  // namespace lightnet::ir
