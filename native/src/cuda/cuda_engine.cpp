@@ -142,6 +142,9 @@ class CudaEngine final : public Engine {
 
   void build(const ProgressCallback& progress);
   bool build_convs(const PlanContents* cached, bool concat_in_place, const ProgressCallback& progress);
+  struct ConvLayer;
+  bool choose_conv(const Layer& l, const View& in, const View& out, size_t limit, bool concat_in_place,
+                   ConvLayer& cl);
   void allocate_postprocess();
   View view(const Placement& p, int batch) const;
   View view_of(int layer, int batch) const { return view(layer < 0 ? plan_.input : plan_.layers[layer], batch); }
@@ -259,30 +262,18 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
       if (it == cached->convs.end()) return false;
       want = &it->second;
     }
-    if (!want || want->graph >= 0) {
-      cl.graph = std::make_unique<GraphConv>(l, in.c, dt_);
-      int g = cl.graph->prepare(cudnn_, in, out, want ? want->graph : -1, workspace_.get(), limit, stream_);
-      if (g < 0 && want) return false;
-      if (g >= 0) cl.choice = ConvChoice{0, 0, true, cl.graph->workspace(options_.batch), g};
-      else cl.graph.reset();
-    }
-    if (!cl.graph) {
-      cl.legacy = std::make_unique<CudnnConv>(l, in.c, dt_);
-      if (want) {
-        if (!cl.legacy->works(cudnn_, in, out, *want, workspace_.get(), workspace_.bytes())) return false;
+    if (want) {  // a cached decision: take it if it still runs
+      if (want->graph >= 0) {
+        cl.graph = std::make_unique<GraphConv>(l, in.c, dt_);
+        if (cl.graph->prepare(cudnn_, in, out, want->graph, workspace_.get(), limit, stream_) < 0) return false;
+        cl.choice = *want;
       } else {
-        try {
-          cl.legacy->tune(cudnn_, in, out, workspace_.get(), limit);
-        } catch (const std::runtime_error& e) {
-          bool sliced = in.pixel_stride != in.c || out.pixel_stride != out.c;
-          if (concat_in_place && sliced) {
-            log_line("layer " + layer_name(l) + " on a channel slice: " + e.what());
-            return false;
-          }
-          throw;
-        }
+        cl.legacy = std::make_unique<CudnnConv>(l, in.c, dt_);
+        if (!cl.legacy->works(cudnn_, in, out, *want, workspace_.get(), workspace_.bytes())) return false;
+        cl.choice = cl.legacy->choice();
       }
-      cl.choice = cl.legacy->choice();
+    } else if (!choose_conv(l, in, out, limit, concat_in_place, cl)) {
+      return false;
     }
     convs_[l.index] = std::move(cl);
     if (progress) progress(double(++done) / total, (cached ? "checked " : "tuned ") + layer_name(l));
@@ -290,6 +281,62 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
   size_t need = 256;
   for (const auto& [i, c] : convs_) need = std::max(need, c.choice.workspace);
   if (need != workspace_.bytes()) workspace_ = DeviceBuffer(need);
+  return true;
+}
+
+// Tunes both paths (the fused cuDNN graph and the legacy call), times the winners of each on the real buffers
+// and keeps the faster. False when neither runs on a channel slice (the caller then concatenates by copies).
+bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, size_t limit, bool concat_in_place,
+                             ConvLayer& cl) {
+  cudaEvent_t a, b;
+  LN_CUDA(cudaEventCreate(&a));
+  LN_CUDA(cudaEventCreate(&b));
+  struct Events { cudaEvent_t a, b; ~Events() { cudaEventDestroy(a); cudaEventDestroy(b); } } guard{a, b};
+  auto time = [&](const std::function<void()>& run) {
+    run();
+    float best = 1e30f;
+    for (int rep = 0; rep < 3; ++rep) {
+      LN_CUDA(cudaEventRecord(a, stream_));
+      run();
+      LN_CUDA(cudaEventRecord(b, stream_));
+      LN_CUDA(cudaEventSynchronize(b));
+      float ms = 0;
+      LN_CUDA(cudaEventElapsedTime(&ms, a, b));
+      best = std::min(best, ms);
+    }
+    return best;
+  };
+  float graph_ms = 1e30f, legacy_ms = 1e30f;
+  auto graph = std::make_unique<GraphConv>(l, in.c, dt_);
+  int g = graph->prepare(cudnn_, in, out, -1, workspace_.get(), limit, stream_);
+  if (g >= 0) {
+    auto pack = graph->bind(in, out, workspace_.get());
+    graph_ms = time([&] { graph->run(cudnn_, *pack, in, out, stream_); });
+  }
+  auto legacy = std::make_unique<CudnnConv>(l, in.c, dt_);
+  try {
+    legacy->tune(cudnn_, in, out, workspace_.get(), limit);
+    TensorDesc x, y;
+    describe(x, in, dt_);
+    describe(y, out, dt_);
+    legacy_ms = time([&] { legacy->run(cudnn_, x, in.data, y, out.data, out, workspace_.get(), limit, stream_); });
+  } catch (const std::runtime_error& e) {
+    if (g < 0) {
+      bool sliced = in.pixel_stride != in.c || out.pixel_stride != out.c;
+      if (concat_in_place && sliced) {
+        log_line("layer " + layer_name(l) + " on a channel slice: " + e.what());
+        return false;
+      }
+      throw;
+    }
+  }
+  if (graph_ms <= legacy_ms) {
+    cl.graph = std::move(graph);
+    cl.choice = ConvChoice{0, 0, true, cl.graph->workspace(options_.batch), g};
+  } else {
+    cl.legacy = std::move(legacy);
+    cl.choice = cl.legacy->choice();
+  }
   return true;
 }
 
@@ -421,48 +468,54 @@ CudaEngine::Program& CudaEngine::program(int batch) {
   if (it != programs_.end()) return *it->second;
   auto p = std::make_unique<Program>();
   add_steps(*p, batch);
-  if (!options_.profile) {
-    // One graph per batch size: the whole network becomes a single launch.
-    cudaGraph_t graph = nullptr;
-    LN_CUDA(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
-    std::string failure;
-    try {
-      for (const Step& s : p->steps) s.run(stream_);
-    } catch (const std::exception& e) {
-      failure = e.what();
+  // One graph per batch size: the whole network becomes a single launch. With profiling, event-record nodes
+  // between the layers time each one inside the graph, back to back as in a normal run.
+  if (options_.profile) {
+    while (events_.size() < p->steps.size() + 1) {
+      cudaEvent_t e;
+      LN_CUDA(cudaEventCreate(&e));
+      events_.push_back(e);
     }
-    cudaError_t end = cudaStreamEndCapture(stream_, &graph);
-    if (failure.empty() && end == cudaSuccess && graph &&
-        cudaGraphInstantiate(&p->graph, graph, 0) == cudaSuccess) {
-      cudaGraphDestroy(graph);
-    } else {
-      if (graph) cudaGraphDestroy(graph);
-      cudaGetLastError();
-      p->graph = nullptr;
-      log_line("CUDA graph capture failed (" + (failure.empty() ? std::string(cudaGetErrorString(end)) : failure) +
-               "): launching layer by layer");
+  }
+  cudaGraph_t graph = nullptr;
+  LN_CUDA(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+  std::string failure;
+  try {
+    for (size_t i = 0; i < p->steps.size(); ++i) {
+      if (options_.profile) LN_CUDA(cudaEventRecordWithFlags(events_[i], stream_, cudaEventRecordExternal));
+      p->steps[i].run(stream_);
     }
+    if (options_.profile)
+      LN_CUDA(cudaEventRecordWithFlags(events_[p->steps.size()], stream_, cudaEventRecordExternal));
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  cudaError_t end = cudaStreamEndCapture(stream_, &graph);
+  if (failure.empty() && end == cudaSuccess && graph && cudaGraphInstantiate(&p->graph, graph, 0) == cudaSuccess) {
+    cudaGraphDestroy(graph);
+  } else {
+    if (graph) cudaGraphDestroy(graph);
+    cudaGetLastError();
+    p->graph = nullptr;
+    log_line("CUDA graph capture failed (" + (failure.empty() ? std::string(cudaGetErrorString(end)) : failure) +
+             "): launching layer by layer");
   }
   return *programs_.emplace(batch, std::move(p)).first->second;
 }
 
 void CudaEngine::run_network(int batch) {
   Program& p = program(batch);
-  if (!options_.profile) {
-    if (p.graph) LN_CUDA(cudaGraphLaunch(p.graph, stream_));
-    else for (const Step& s : p.steps) s.run(stream_);
-    return;
+  const bool timed = options_.profile && events_.size() > p.steps.size();
+  if (p.graph) {
+    LN_CUDA(cudaGraphLaunch(p.graph, stream_));
+  } else {
+    for (size_t i = 0; i < p.steps.size(); ++i) {
+      if (timed) LN_CUDA(cudaEventRecord(events_[i], stream_));
+      p.steps[i].run(stream_);
+    }
+    if (timed) LN_CUDA(cudaEventRecord(events_[p.steps.size()], stream_));
   }
-  while (events_.size() < p.steps.size() + 1) {
-    cudaEvent_t e;
-    LN_CUDA(cudaEventCreate(&e));
-    events_.push_back(e);
-  }
-  for (size_t i = 0; i < p.steps.size(); ++i) {
-    LN_CUDA(cudaEventRecord(events_[i], stream_));
-    p.steps[i].run(stream_);
-  }
-  LN_CUDA(cudaEventRecord(events_[p.steps.size()], stream_));
+  if (!timed) return;
   LN_CUDA(cudaEventSynchronize(events_[p.steps.size()]));
   for (size_t i = 0; i < p.steps.size(); ++i) {
     float ms = 0;
