@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -417,6 +418,106 @@ TEST(CudaEngine, LightNetHeadsMatchCpuBackend) {
       EXPECT_LT(std::sqrt(num / den), p == Precision::FP32 ? 1e-3 : 1e-2) << to_string(p) << " head " << k;
     }
   }
+}
+
+// ------------------------------------------------------------------ real images (decoded by Python's cv2)
+struct DecodedImage {
+  std::vector<uint8_t> bgr;
+  int width = 0, height = 0;
+};
+
+// Decodes with cv2 through $LIGHTNET_PYTHON (default /usr/bin/python3); empty when that is not possible.
+DecodedImage decode_image(const std::string& path) {
+  const char* env = std::getenv("LIGHTNET_PYTHON");
+  const std::string python = env ? env : "/usr/bin/python3";
+  const std::string raw = std::string(LIGHTNET_TEST_TMP) + "/cuda_decoded.bgr";
+  std::filesystem::create_directories(LIGHTNET_TEST_TMP);
+  const std::string cmd = python + " -c \"import cv2,sys; im=cv2.imread(sys.argv[1]); "
+                          "open(sys.argv[2],'wb').write(im.tobytes()); print(im.shape[1], im.shape[0])\" '" + path +
+                          "' '" + raw + "' 2>/dev/null";
+  DecodedImage im;
+  FILE* f = popen(cmd.c_str(), "r");
+  if (!f) return im;
+  if (std::fscanf(f, "%d %d", &im.width, &im.height) != 2) im.width = im.height = 0;
+  pclose(f);
+  if (im.width <= 0) return {};
+  std::ifstream in(raw, std::ios::binary);
+  im.bgr.resize(size_t(im.width) * im.height * 3);
+  in.read(reinterpret_cast<char*>(im.bgr.data()), std::streamsize(im.bgr.size()));
+  if (!in) return {};
+  return im;
+}
+
+std::vector<DecodedImage> shared_images() {
+  std::vector<DecodedImage> out;
+  const std::filesystem::path dir = std::filesystem::path(LIGHTNET_SHARED_DIR) / "images";
+  if (!std::filesystem::exists(dir)) return out;
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    DecodedImage im = decode_image(f.string());
+    if (im.width > 0) out.push_back(std::move(im));
+  }
+  return out;
+}
+
+float box_iou(const Detection& a, const Detection& b) {
+  float x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
+  float x1 = std::min(a.x + a.width, b.x + b.width), y1 = std::min(a.y + a.height, b.y + b.height);
+  float inter = std::max(0.f, x1 - x0) * std::max(0.f, y1 - y0);
+  float uni = a.width * a.height + b.width * b.height - inter;
+  return uni > 0 ? inter / uni : 0.f;
+}
+
+TEST(CudaEngine, Fp16DetectionsAgreeWithFp32OnYoloFastest) {
+  REQUIRE_GPU();
+  const std::string dir = std::string(LIGHTNET_SHARED_DIR) + "/models/yolo-fastest/";
+  if (!std::filesystem::exists(dir + "yolo-fastest-1.1-xl.weights")) GTEST_SKIP() << dir << " has no weights";
+  auto images = shared_images();
+  if (images.empty()) GTEST_SKIP() << "no decodable images (set LIGHTNET_PYTHON to a python with cv2)";
+  Network net = load_cfg(dir + "yolo-fastest-1.1-xl.cfg");
+  load_weights(net, dir + "yolo-fastest-1.1-xl.weights");
+  auto fp32 = build(net, Precision::FP32, 1), fp16 = build(net, Precision::FP16, 1);
+  int tp = 0, n32 = 0, n16 = 0;
+  for (const auto& im : images) {
+    ImageView v{im.bgr.data(), im.width, im.height, size_t(im.width) * 3, PixelFormat::BGR8};
+    auto a = fp32->detect({v}, {})[0].detections, b = fp16->detect({v}, {})[0].detections;
+    n32 += int(a.size());
+    n16 += int(b.size());
+    std::vector<bool> used(a.size(), false);
+    for (const Detection& d : b)
+      for (size_t k = 0; k < a.size(); ++k)
+        if (!used[k] && a[k].class_id == d.class_id && box_iou(a[k], d) >= 0.9f) {
+          used[k] = true;
+          ++tp;
+          break;
+        }
+  }
+  ASSERT_GT(n32, 0) << "Yolo-Fastest should find objects in " << images.size() << " street photos";
+  const double f1 = 2.0 * tp / (n32 + n16);
+  EXPECT_GE(f1, 0.98) << "tp " << tp << ", fp32 " << n32 << ", fp16 " << n16;
+}
+
+TEST(CudaEngine, Fp16MaskAgreesWithFp32) {
+  REQUIRE_GPU();
+  const std::string cfg = std::string(LIGHTNET_SHARED_DIR) + "/models/lightnet/lightNet-BDD100K-det-semaseg-1280x960.cfg";
+  auto images = shared_images();
+  if (images.empty() || !std::filesystem::exists(cfg)) GTEST_SKIP() << "no decodable images or no cfg";
+  Network net = load_cfg(cfg);
+  randomize_weights(net, 1);
+  auto fp32 = build(net, Precision::FP32, 1), fp16 = build(net, Precision::FP16, 1);
+  size_t same = 0, total = 0;
+  for (const auto& im : images) {
+    ImageView v{im.bgr.data(), im.width, im.height, size_t(im.width) * 3, PixelFormat::BGR8};
+    auto a = fp32->detect({v}, {})[0].masks, b = fp16->detect({v}, {})[0].masks;
+    ASSERT_EQ(a.size(), 1u);
+    ASSERT_EQ(b.size(), 1u);
+    ASSERT_EQ(a[0].class_ids.size(), b[0].class_ids.size());
+    for (size_t i = 0; i < a[0].class_ids.size(); ++i) same += a[0].class_ids[i] == b[0].class_ids[i];
+    total += a[0].class_ids.size();
+  }
+  EXPECT_GE(double(same) / total, 0.995) << same << " of " << total << " mask pixels agree";
 }
 
 TEST(CudaEngine, PlanCacheIsReusedAndCorruptPlansAreRebuilt) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <iostream>
@@ -208,7 +209,9 @@ void CudaEngine::build(const ProgressCallback& progress) {
     cached = load_plan(path, key, why);
     if (!cached) log_line(why + ": building");
   }
-  bool concat_in_place = cached ? cached->concat_in_place : true;
+  // LIGHTNET_CUDA_CONCAT=copy makes concatenation copy (for comparing the two layouts in benchmarks).
+  const char* concat_env = std::getenv("LIGHTNET_CUDA_CONCAT");
+  bool concat_in_place = cached ? cached->concat_in_place : !(concat_env && std::string(concat_env) == "copy");
   bool ok = build_convs(cached ? &*cached : nullptr, concat_in_place, progress);
   if (!ok && cached) {
     log_line(path + ": a cached choice no longer runs here: tuning again");

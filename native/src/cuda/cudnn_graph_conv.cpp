@@ -3,7 +3,9 @@
 #include <cuda_fp16.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
+#include <string>
 
 #include "cuda/cuda_check.h"
 
@@ -199,7 +201,9 @@ std::vector<BackendDesc> GraphConv::candidates(cudnnHandle_t h, const View& in, 
   LN_CUDNN(cudnnBackendFinalize(graph.get()));
 
   BackendDesc heur(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
-  cudnnBackendHeurMode_t mode = CUDNN_HEUR_MODE_A;
+  // LIGHTNET_CUDNN_HEUR=B asks cuDNN's slower, more accurate heuristic (for comparing in benchmarks).
+  const char* heur_env = std::getenv("LIGHTNET_CUDNN_HEUR");
+  cudnnBackendHeurMode_t mode = heur_env && std::string(heur_env) == "B" ? CUDNN_HEUR_MODE_B : CUDNN_HEUR_MODE_A;
   set_desc(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, graph);
   set(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &mode);
   LN_CUDNN(cudnnBackendFinalize(heur.get()));

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -68,6 +69,7 @@ PlanKey make_plan_key(const Network& net, Precision precision, int batch, int de
   d << "format=" << kFormat << " precision=" << to_string(precision) << " batch=" << batch << " gpu=\""
     << prop.name << "\" cc=" << prop.major << "." << prop.minor << " sms=" << prop.multiProcessorCount
     << " cuda_runtime=" << runtime << " driver=" << driver << " cudnn=" << cudnnGetVersion();
+  if (const char* heur = std::getenv("LIGHTNET_CUDNN_HEUR")) d << " heur=" << heur;  // candidate lists differ
   Hasher h;
   hash_network(h, net);
   h.text(d.str());
