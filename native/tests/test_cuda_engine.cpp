@@ -403,8 +403,12 @@ TEST(CudaEngine, LightNetHeadsMatchCpuBackend) {
   auto cpu = build_engine(net, co);
   auto input = random_input(net, 1, 21);
   auto ref = cpu->forward(input.data(), 1);
-  for (Precision p : {Precision::FP32, Precision::FP16}) {
+  for (Precision p : {Precision::FP32, Precision::FP16})
+  for (const char* concat : {"copy", "inplace"}) {  // both ways to concatenate (LIGHTNET_CUDA_CONCAT)
+    SCOPED_TRACE(std::string("concat ") + concat);
+    setenv("LIGHTNET_CUDA_CONCAT", concat, 1);
     auto gpu = build(net, p, 1);
+    unsetenv("LIGHTNET_CUDA_CONCAT");
     auto got = gpu->forward(input.data(), 1);
     ASSERT_EQ(got.size(), ref.size());
     for (size_t k = 0; k < got.size(); ++k) {

@@ -209,9 +209,11 @@ void CudaEngine::build(const ProgressCallback& progress) {
     cached = load_plan(path, key, why);
     if (!cached) log_line(why + ": building");
   }
-  // LIGHTNET_CUDA_CONCAT=copy makes concatenation copy (for comparing the two layouts in benchmarks).
+  // Concatenation copies by default: on an H100 cuDNN's fused kernels writing channel slices (pixel stride >
+  // channels) lost more than the copies cost (FP16: 0.97 vs 0.82 ms, 1.36 vs 1.12 ms; BENCHMARKS.md).
+  // LIGHTNET_CUDA_CONCAT=inplace lets producers write straight into the concat instead.
   const char* concat_env = std::getenv("LIGHTNET_CUDA_CONCAT");
-  bool concat_in_place = cached ? cached->concat_in_place : !(concat_env && std::string(concat_env) == "copy");
+  bool concat_in_place = cached ? cached->concat_in_place : (concat_env && std::string(concat_env) == "inplace");
   bool ok = build_convs(cached ? &*cached : nullptr, concat_in_place, progress);
   if (!ok && cached) {
     log_line(path + ": a cached choice no longer runs here: tuning again");
@@ -420,21 +422,28 @@ void CudaEngine::add_steps(Program& p, int batch) {
         p.steps.push_back({l.index, [=](cudaStream_t s) { conv->run(h, x, in.data, y, out.data, out, ws, ws_bytes, s); }});
         break;
       }
-      case LayerType::Route: {  // a concat whose inputs are not all in place yet
+      case LayerType::Route: {  // a concat whose inputs are not all in place yet: one launch copies the rest
         const auto& rp = l.as<RouteParams>();
         const Placement& pl = plan_.layers[l.index];
-        Placement dst = pl;
-        dst.channel_offset -= rp.group_id * pl.c;
+        Placement full = pl;  // the whole concat (a groups route reads a slice of it)
+        full.channel_offset -= rp.group_id * pl.c;
+        full.c = pl.c * rp.groups;
+        std::vector<View> srcs;
+        std::vector<int> offsets;
+        int offset = 0;
         for (int j : l.inputs) {
           const Placement& src = j < 0 ? plan_.input : plan_.layers[j];
-          dst.c = src.c;
-          if (!(src.storage == dst.storage && src.channel_offset == dst.channel_offset)) {
-            View a = view(src, batch), b = view(dst, batch);
-            DType dt = dt_;
-            p.steps.push_back({l.index, [=](cudaStream_t s) { launch_copy(a, b, dt, s); }});
+          if (!(src.storage == full.storage && src.channel_offset == full.channel_offset + offset)) {
+            srcs.push_back(view(src, batch));
+            offsets.push_back(offset);
           }
-          dst.channel_offset += src.c;
+          offset += src.c;
         }
+        View dst = view(full, batch);
+        DType dt = dt_;
+        p.steps.push_back({l.index, [=](cudaStream_t s) {
+                             launch_concat(srcs.data(), offsets.data(), int(srcs.size()), dst, dt, s);
+                           }});
         break;
       }
       case LayerType::Upsample: {

@@ -155,6 +155,29 @@ void copy_pixels(const View& src, const View& dst, int up, DType dt, cudaStream_
   LN_CUDA_LAUNCH();
 }
 
+struct ConcatArgs {
+  const char* src[kMaxConcatInputs];
+  int64_t src_pix[kMaxConcatInputs], src_batch[kMaxConcatInputs];  // in bytes
+  int begin[kMaxConcatInputs + 1];                                  // unit range of each input in a dst pixel
+  int count;
+};
+
+template <class U>
+__global__ void concat_kernel(ConcatArgs a, char* __restrict__ dst, int n, int hw, int64_t dst_pix,
+                              int64_t dst_batch, int dst_offset_units) {
+  const int units = a.begin[a.count];
+  int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= int64_t(n) * hw * units) return;
+  int u = int(i % units);
+  int64_t p = i / units;
+  int b = int(p / hw), px = int(p % hw);
+  int k = 0;
+  while (u >= a.begin[k + 1]) ++k;
+  const U* s = reinterpret_cast<const U*>(a.src[k] + b * a.src_batch[k] + px * a.src_pix[k]);
+  U* d = reinterpret_cast<U*>(dst + b * dst_batch + px * dst_pix);
+  d[dst_offset_units + u] = s[u - a.begin[k]];
+}
+
 template <class T>
 __global__ void maxpool_kernel(View src, View dst, int size, int sx, int sy, int pad) {
   int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -378,6 +401,60 @@ void launch_bias_act(const View& y, const void* bias, Activation act, DType dt, 
 }
 
 void launch_copy(const View& src, const View& dst, DType dt, cudaStream_t s) { copy_pixels(src, dst, 1, dt, s); }
+
+void launch_concat(const View* srcs, const int* offsets, int count, const View& dst, DType dt, cudaStream_t s) {
+  if (count < 1) return;
+  if (count > kMaxConcatInputs) {  // rare: copy one by one
+    for (int k = 0; k < count; ++k) {
+      View d = dst;
+      d.c = srcs[k].c;
+      d.data = static_cast<char*>(dst.data) + size_t(offsets[k]) * dtype_size(dt);
+      launch_copy(srcs[k], d, dt, s);
+    }
+    return;
+  }
+  const int64_t es = int64_t(dtype_size(dt));
+  // The inputs must be contiguous in dst for one unit range; the widest unit every offset and stride allows.
+  auto fits = [&](int64_t unit) {
+    if ((dst.pixel_stride * es) % unit || (dst.batch_stride * es) % unit ||
+        reinterpret_cast<uintptr_t>(dst.data) % unit || (offsets[0] * es) % unit)
+      return false;
+    for (int k = 0; k < count; ++k) {
+      const View& v = srcs[k];
+      if ((v.c * es) % unit || (v.pixel_stride * es) % unit || (v.batch_stride * es) % unit ||
+          reinterpret_cast<uintptr_t>(v.data) % unit || (k > 0 && offsets[k] != offsets[k - 1] + srcs[k - 1].c))
+        return false;
+    }
+    return true;
+  };
+  bool contiguous = true;
+  for (int k = 1; k < count; ++k) contiguous = contiguous && offsets[k] == offsets[k - 1] + srcs[k - 1].c;
+  if (!contiguous) {
+    for (int k = 0; k < count; ++k) launch_concat(srcs + k, offsets + k, 1, dst, dt, s);
+    return;
+  }
+  const int64_t unit = fits(16) ? 16 : fits(8) ? 8 : fits(4) ? 4 : es;
+  ConcatArgs a{};
+  a.count = count;
+  a.begin[0] = 0;
+  for (int k = 0; k < count; ++k) {
+    a.src[k] = static_cast<const char*>(srcs[k].data);
+    a.src_pix[k] = srcs[k].pixel_stride * es;
+    a.src_batch[k] = srcs[k].batch_stride * es;
+    a.begin[k + 1] = a.begin[k] + int(srcs[k].c * es / unit);
+  }
+  const int hw = dst.h * dst.w;
+  const int64_t total = int64_t(dst.n) * hw * a.begin[count];
+  if (total == 0) return;
+  char* d = static_cast<char*>(dst.data);
+  const int64_t dp = dst.pixel_stride * es, db = dst.batch_stride * es;
+  const int off = int(offsets[0] * es / unit);
+  if (unit == 16) concat_kernel<uint4><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, hw, dp, db, off);
+  else if (unit == 8) concat_kernel<uint2><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, hw, dp, db, off);
+  else if (unit == 4) concat_kernel<uint32_t><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, hw, dp, db, off);
+  else concat_kernel<uint16_t><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, hw, dp, db, off);
+  LN_CUDA_LAUNCH();
+}
 
 void launch_upsample(const View& src, const View& dst, int stride, DType dt, cudaStream_t s) {
   copy_pixels(src, dst, stride, dt, s);

@@ -47,6 +47,11 @@ void launch_bias_act(const View& y, const void* bias, Activation act, DType dt, 
 // dst = src element-wise over n, h, w, c (shapes equal; strides may differ): concat into a slice, slice out.
 void launch_copy(const View& src, const View& dst, DType dt, cudaStream_t s);
 
+// Concatenation by channels in one launch: dst channels [offset_k, offset_k + src_k.c) = src_k, for up to
+// kMaxConcatInputs inputs (shapes equal but for channels; dst may already hold some inputs: skip those).
+constexpr int kMaxConcatInputs = 8;
+void launch_concat(const View* srcs, const int* channel_offsets, int count, const View& dst, DType dt, cudaStream_t s);
+
 // Nearest-neighbour upsample by an integer stride.
 void launch_upsample(const View& src, const View& dst, int stride, DType dt, cudaStream_t s);
 
