@@ -17,7 +17,7 @@ run() {
   "$TOOL" bench --backend cuda --cache "$PLANS" --iters 200 --warmup 20 "$@" 2>&1 | grep -v "^ *0\.00"
 }
 for cfg in lightNet-BDD100K-1280x960 lightNet-BDD100K-det-semaseg-1280x960; do
-  run --cfg $M/$cfg.cfg --precision fp16 --full-frame --profile | head -40
+  run --cfg $M/$cfg.cfg --precision fp16 --full-frame --profile
   run --cfg $M/$cfg.cfg --precision fp16 --full-frame
   run --cfg $M/$cfg.cfg --precision fp16 --full-frame --batch 4
   run --cfg $M/$cfg.cfg --precision fp32 --full-frame
