@@ -13,7 +13,7 @@ namespace lightnet::cuda {
 namespace {
 
 enum Uid : int64_t { kX = 1, kW = 2, kB = 3, kY = 4, kConvOut = 5, kBiasOut = 6 };
-constexpr int kMaxTimedCandidates = 8;
+constexpr int kMaxTimedCandidates = 5;
 
 cudnnDataType_t cudnn_type(DType dt) { return dt == DType::F32 ? CUDNN_DATA_FLOAT : CUDNN_DATA_HALF; }
 
