@@ -209,11 +209,14 @@ void CudaEngine::build(const ProgressCallback& progress) {
     cached = load_plan(path, key, why);
     if (!cached) log_line(why + ": building");
   }
-  // Concatenation copies by default: on an H100 cuDNN's fused kernels writing channel slices (pixel stride >
-  // channels) lost more than the copies cost (FP16: 0.97 vs 0.82 ms, 1.36 vs 1.12 ms; BENCHMARKS.md).
-  // LIGHTNET_CUDA_CONCAT=inplace lets producers write straight into the concat instead.
+  // How concatenation happens is measured, not assumed (BENCHMARKS.md, H100): in FP16, cuDNN's fused kernels
+  // writing channel slices (pixel stride > channels) lost more than one copy kernel per concat costs (0.93 vs
+  // 0.70 ms, 1.38 vs 0.98 ms), so FP16 copies; in FP32 producers writing in place was slightly faster (4.20 vs
+  // 4.26 ms, 5.84 vs 5.97 ms). LIGHTNET_CUDA_CONCAT=copy|inplace overrides.
   const char* concat_env = std::getenv("LIGHTNET_CUDA_CONCAT");
-  bool concat_in_place = cached ? cached->concat_in_place : (concat_env && std::string(concat_env) == "inplace");
+  bool concat_in_place = dt_ == DType::F32;
+  if (concat_env) concat_in_place = std::string(concat_env) == "inplace";
+  if (cached) concat_in_place = cached->concat_in_place;
   bool ok = build_convs(cached ? &*cached : nullptr, concat_in_place, progress);
   if (!ok && cached) {
     log_line(path + ": a cached choice no longer runs here: tuning again");

@@ -1,7 +1,8 @@
 // Where every layer's output lives on the device, decided once at build time.
 // Outputs live in "storages" (NHWC, max_batch images). A route of one layer is a view of it (a channel slice
-// for groups); a concat's producers write straight into their channel slice of the concat's storage, so
-// concatenation costs nothing. Storages whose lifetimes do not overlap share memory in one arena.
+// for groups). With concat_in_place a concat's producers write straight into their channel slice of the
+// concat's storage (no copy, but strided writes); without, the concat gets its own storage and one copy kernel.
+// Storages whose lifetimes do not overlap share memory in one arena.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -70,6 +70,7 @@ PlanKey make_plan_key(const Network& net, Precision precision, int batch, int de
     << prop.name << "\" cc=" << prop.major << "." << prop.minor << " sms=" << prop.multiProcessorCount
     << " cuda_runtime=" << runtime << " driver=" << driver << " cudnn=" << cudnnGetVersion();
   if (const char* heur = std::getenv("LIGHTNET_CUDNN_HEUR")) d << " heur=" << heur;  // candidate lists differ
+  if (const char* concat = std::getenv("LIGHTNET_CUDA_CONCAT")) d << " concat=" << concat;
   Hasher h;
   hash_network(h, net);
   h.text(d.str());
