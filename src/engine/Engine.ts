@@ -77,7 +77,7 @@ export class Engine {
     images.forEach((image, i) => validateRawImage(image, `images[${i}]`));
     const thresholds = validateDetectOptions(options);
     if (images.length === 0) return [];
-    const frames = await this.#serialize(() => callNative(() => handle.detect(images, thresholds)));
+    const frames = await callNative(() => this.#serialize(() => handle.detect(images, thresholds)));
     return frames.map((frame) => ({
       detections: frame.detections.map((d) => ({ ...d, label: this.labels[d.classId] ?? String(d.classId) })),
       masks: frame.masks,
@@ -95,7 +95,7 @@ export class Engine {
     const expected = batch * channels * height * width;
     if (input.length !== expected)
       throw invalidParameterError("input", `${expected} floats (${batch}×${channels}×${height}×${width})`, `${input.length} floats`);
-    return this.#serialize(() => callNative(() => handle.forward(input, batch)));
+    return callNative(() => this.#serialize(() => handle.forward(input, batch)));
   }
 
   /** Mean per-layer milliseconds since the last call (empty unless built with profile: true). */
