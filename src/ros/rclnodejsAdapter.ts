@@ -26,7 +26,7 @@ interface RclNode {
   spin(timeoutMs?: number): void;
 }
 
-interface Rclnodejs {
+export interface Rclnodejs {
   init(): Promise<void>;
   createNode(name: string): RclNode;
   shutdown(): void;
@@ -104,7 +104,11 @@ export class RclnodejsNode implements RosNodeHandle {
 
   /** Initializes rclnodejs (reading --ros-args from argv: remaps, params files) and creates the node. */
   static async create(name: string, exit: (code: number) => void = (code) => { process.exitCode = code; }): Promise<RclnodejsNode> {
-    const rcl = await loadRclnodejs();
+    return RclnodejsNode.withModule(await loadRclnodejs(), name, exit);
+  }
+
+  /** Same as create() with a given rclnodejs module (tests pass a stand-in). */
+  static async withModule(rcl: Rclnodejs, name: string, exit: (code: number) => void): Promise<RclnodejsNode> {
     await rcl.init();
     return new RclnodejsNode(rcl, rcl.createNode(name), name, exit);
   }
