@@ -218,7 +218,7 @@ export class LightnetNode {
       backend: status.backend,
       precision: status.precision,
       model_cfg: status.options?.cfg ?? this.#params.modelCfg,
-      build_progress: status.progress,
+      build_progress: Math.fround(status.progress), // float32 on the wire
       build_message: status.message,
       last_error: status.lastError,
     });
