@@ -45,17 +45,24 @@ export interface Rclnodejs {
   };
 }
 
-/** Loads rclnodejs, explaining what to do when it is missing or was built without ROS 2. */
-export async function loadRclnodejs(): Promise<Rclnodejs> {
+const HOW_TO =
+  "Source ROS 2 (e.g. /opt/ros/humble/setup.bash) and run `npm install rclnodejs` in the package " +
+  "(it builds against the sourced ROS), then `npx generate-ros-messages`.";
+
+/**
+ * Loads rclnodejs, explaining what to do when it is missing or was built without ROS 2. Without a
+ * sourced ROS 2 it fails at once: importing rclnodejs there starts a node-gyp rebuild of itself.
+ */
+export async function loadRclnodejs(env: NodeJS.ProcessEnv = process.env): Promise<Rclnodejs> {
+  if (env.AMENT_PREFIX_PATH === undefined || env.AMENT_PREFIX_PATH === "") {
+    throw new Error(`cannot load rclnodejs: no ROS 2 environment (AMENT_PREFIX_PATH is not set). ${HOW_TO}`);
+  }
   const specifier = "rclnodejs"; // a variable: TypeScript must not require its types at build time
   try {
     const mod = (await import(specifier)) as { default?: Rclnodejs } & Rclnodejs;
     return mod.default ?? mod;
   } catch (e) {
-    throw new Error(
-      `cannot load rclnodejs (${(e as Error).message}). Source ROS 2 (e.g. /opt/ros/humble/setup.bash) and ` +
-        "run `npm install rclnodejs` in the package (it builds against the sourced ROS), then `npx generate-ros-messages`.",
-    );
+    throw new Error(`cannot load rclnodejs (${(e as Error).message}). ${HOW_TO}`);
   }
 }
 
