@@ -4,7 +4,7 @@
  * Only the few rclnodejs calls below are used, declared as a narrow structural type.
  */
 import type {
-  ParameterDescriptor, ParameterType, ParameterValue, QosProfile, RosLogger, RosNodeHandle, RosPublisher, RosTimer,
+  ParameterDescriptor, ParameterType, ParameterValue, QosProfile, RosLogger, RosNodeHandle, RosPublisher,
   SetParametersResult,
 } from "./rosInterface.js";
 
@@ -19,10 +19,10 @@ interface RclNode {
   now(): { nanoseconds: bigint };
   createPublisher(type: string, topic: string, options: { qos: unknown }): { topic: string; publish(m: unknown): void };
   createSubscription(type: string, topic: string, options: { qos: unknown }, cb: (m: unknown) => void): unknown;
-  declareParameter(parameter: unknown, descriptor: unknown): RclParameter;
+  declareParameter(parameter: unknown, descriptor: unknown, ignoreOverride?: boolean): RclParameter;
+  getParameterOverrides(): RclParameter[];
   addOnSetParametersCallback(cb: (params: RclParameter[]) => SetParametersResult): void;
   countSubscribers(topic: string): number;
-  createTimer(periodNs: bigint, cb: () => void): { cancel(): void };
   spin(timeoutMs?: number): void;
 }
 
@@ -159,16 +159,21 @@ export class RclnodejsNode implements RosNodeHandle {
     }
     const descriptor = new rcl.ParameterDescriptor(d.name, type, d.description, d.readOnly, range);
     if (d.additionalConstraints !== undefined) descriptor.additionalConstraints = d.additionalConstraints;
-    const declared = this.#node.declareParameter(new rcl.Parameter(d.name, type, defaultValue), descriptor);
-    return fromRcl(declared.value);
+    const parameter = new rcl.Parameter(d.name, type, defaultValue);
+    try {
+      return fromRcl(this.#node.declareParameter(parameter, descriptor).value);
+    } catch (e) {
+      // rclnodejs refuses an override of another type (`score_threshold: 1` in yaml). Declare with the
+      // default instead and hand the override on, so the node reports it instead of crashing.
+      const override = this.#node.getParameterOverrides().find((p) => p.name === d.name);
+      if (override === undefined) throw e;
+      this.#node.declareParameter(parameter, descriptor, true);
+      return fromRcl(override.value);
+    }
   }
 
   onSetParameters(callback: (changes: { name: string; value: ParameterValue }[]) => SetParametersResult): void {
     this.#node.addOnSetParametersCallback((params) => callback(params.map((p) => ({ name: p.name, value: fromRcl(p.value) }))));
-  }
-
-  createTimer(periodMs: number, callback: () => void): RosTimer {
-    return this.#node.createTimer(BigInt(Math.round(periodMs * 1e6)), callback);
   }
 
   shutdown(exitCode: number): void {
