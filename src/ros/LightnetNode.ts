@@ -4,6 +4,7 @@
  * publishes Autoware's messages per camera. Everything ROS goes through RosNodeHandle.
  */
 import type { FrameResult, RawImage } from "../engine/types.js";
+import { decodeCompressedImage } from "./compressedImage.js";
 import type { Detector, DetectorFactory } from "./detector.js";
 import { EngineSupervisor, type SupervisorStatus } from "./EngineSupervisor.js";
 import { toRawImage } from "./imageInput.js";
@@ -27,7 +28,7 @@ export interface LightnetNodeOptions {
   createDetector: DetectorFactory;
   /** the package's config/ (shipped label maps) */
   configDir: string;
-  /** decodes sensor_msgs/CompressedImage when input_transport is compressed; absent: such frames are skipped */
+  /** decodes sensor_msgs/CompressedImage when input_transport is compressed (default: JPEG/PNG in JS) */
   decodeCompressed?: (message: CompressedImage) => RawImage;
   /** monotonic milliseconds for processing and cycle times */
   monotonicMs?: () => number;
@@ -113,9 +114,6 @@ export class LightnetNode {
         ros.createSubscription<Image>(MessageType.Image, camera.input, "sensor_data", (m) => this.#onImage(i, m));
       }
     });
-    if (this.#params.inputTransport === "compressed" && options.decodeCompressed === undefined) {
-      ros.logger.error("input_transport=compressed, but this build has no image decoder: compressed frames will be skipped");
-    }
     ros.onSetParameters((changes) => this.#onSetParameters(changes));
   }
 
@@ -295,16 +293,12 @@ export class LightnetNode {
 
   #onCompressed(camera: number, message: CompressedImage): void {
     const input = this.#cameras[camera]?.input;
-    const decode = this.#options.decodeCompressed;
-    if (decode === undefined) {
-      this.#warn(`input-${camera}`, `${input}: no decoder for compressed images in this build; frame skipped`);
-      return;
-    }
+    const decode = this.#options.decodeCompressed ?? decodeCompressedImage;
     let image: RawImage;
     try {
       image = decode(message);
     } catch (e) {
-      this.#warn(`input-${camera}`, `${input}: cannot decode "${message.format}" (${(e as Error).message}); frame skipped`);
+      this.#warn(`input-${camera}`, `${input}: cannot decode (${(e as Error).message}); frame skipped`);
       return;
     }
     this.#accept(camera, message.header, image);
