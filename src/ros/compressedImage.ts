@@ -1,8 +1,8 @@
 /**
  * sensor_msgs/CompressedImage → RawImage for input_transport=compressed, in pure JS (jpeg-js, pngjs):
  * no ROS image_transport plugin is needed. The codec is recognised by its magic bytes; the `format`
- * string ("bgr8; jpeg compressed bgr8", "png", ...) only names it in errors. Decoding a 1280×960 JPEG
- * costs tens of milliseconds on the JS thread, so raw images remain the fast path.
+ * string ("bgr8; jpeg compressed bgr8", "png", ...) only names it in errors. Decoding runs on the JS
+ * thread, so raw images remain the fast path.
  */
 import jpeg from "jpeg-js";
 import pngjs from "pngjs";
