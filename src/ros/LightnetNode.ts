@@ -4,19 +4,16 @@
  * publishes Autoware's messages per camera. Everything ROS goes through RosNodeHandle.
  */
 import type { FrameResult, RawImage } from "../engine/types.js";
+import { CameraOutputs, type Frame } from "./CameraOutputs.js";
 import { decodeCompressedImage } from "./compressedImage.js";
 import type { Detector, DetectorFactory } from "./detector.js";
 import { EngineSupervisor, type SupervisorStatus } from "./EngineSupervisor.js";
 import { toRawImage } from "./imageInput.js";
 import { chooseLabelMap, type ClassMapping } from "./labelMap.js";
 import { LatestFrameScheduler, type CameraFrame } from "./LatestFrameScheduler.js";
-import { float64Stamped, timeFromNanoseconds, timeToNanoseconds } from "./messages/debugMessages.js";
-import { buildDetectedObjects } from "./messages/detectedObjects.js";
-import { buildColorMaskImage, buildMaskImage, overlayRoisOnMask } from "./messages/maskImages.js";
-import { buildOverlayImage } from "./messages/overlayImage.js";
+import { float64Stamped, timeFromNanoseconds } from "./messages/debugMessages.js";
 import {
-  EngineState, MessageType, ObjectLabel, type CompressedImage, type DetectedObjectsWithFeature, type EngineStatus,
-  type Float64Stamped, type Header, type Image,
+  EngineState, MessageType, type CompressedImage, type EngineStatus, type Float64Stamped, type Header, type Image,
 } from "./messages/types.js";
 import {
   descriptorOf, engineOptionsOf, PARAMETER_SPECS, parameterSpec, toNodeParameters, validateParameter, type NodeParameters,
@@ -36,21 +33,6 @@ export interface LightnetNodeOptions {
   warnPeriodMs?: number;
 }
 
-interface Frame {
-  header: Header;
-  image: RawImage;
-}
-
-interface CameraOutputs {
-  input: string;
-  objects: RosPublisher<DetectedObjectsWithFeature>;
-  mask: RosPublisher<Image>;
-  colorMask: RosPublisher<Image>;
-  overlay: RosPublisher<Image>;
-  pipelineLatency: RosPublisher<Float64Stamped>;
-}
-
-const LABEL_NAMES = Object.fromEntries(Object.entries(ObjectLabel).map(([name, value]) => [value, name])) as Record<number, string>;
 const STATE_CODE = { building: EngineState.BUILDING, ready: EngineState.READY, failed: EngineState.FAILED } as const;
 
 export class LightnetNode {
@@ -92,17 +74,7 @@ export class LightnetNode {
     this.#cyclicTime = ros.createPublisher<Float64Stamped>(MessageType.Float64Stamped, "~/debug/cyclic_time_ms", "default");
 
     const many = this.#params.inputTopics.length > 1;
-    this.#cameras = this.#params.inputTopics.map((input, i) => {
-      const suffix = many ? String(i) : "";
-      return {
-        input,
-        objects: ros.createPublisher<DetectedObjectsWithFeature>(MessageType.DetectedObjectsWithFeature, `~/out/objects${suffix}`, "default"),
-        mask: ros.createPublisher<Image>(MessageType.Image, `~/out/mask${suffix}`, "default"),
-        colorMask: ros.createPublisher<Image>(MessageType.Image, `~/out/color_mask${suffix}`, "default"),
-        overlay: ros.createPublisher<Image>(MessageType.Image, `~/out/image${suffix}`, "default"),
-        pipelineLatency: ros.createPublisher<Float64Stamped>(MessageType.Float64Stamped, `~/debug/pipeline_latency_ms${suffix}`, "default"),
-      };
-    });
+    this.#cameras = this.#params.inputTopics.map((input, i) => new CameraOutputs(ros, input, many ? String(i) : ""));
     this.#scheduler = new LatestFrameScheduler<Frame>(this.#cameras.length, (batch) => this.#infer(batch), (e) => {
       this.#warn("inference", `inference failed: ${e instanceof Error ? e.message : String(e)}`);
     });
@@ -316,7 +288,7 @@ export class LightnetNode {
       for (let i = 0; i < batch.length; i += Math.max(1, detector.maxBatch)) {
         const chunk = batch.slice(i, i + Math.max(1, detector.maxBatch));
         const results = await detector.detect(chunk.map((f) => f.frame.image), thresholds);
-        chunk.forEach((f, k) => this.#publish(f.camera, f.frame, results[k] as FrameResult, detector, mapping, params));
+        chunk.forEach((f, k) => this.#cameras[f.camera]?.publish(f.frame, results[k] as FrameResult, detector, mapping, params));
       }
     } finally {
       lease.release();
@@ -326,36 +298,5 @@ export class LightnetNode {
     this.#processingTime.publish(float64Stamped(stamp, end - start));
     if (this.#lastBatchStart !== null) this.#cyclicTime.publish(float64Stamped(stamp, start - this.#lastBatchStart));
     this.#lastBatchStart = start;
-  }
-
-  #publish(camera: number, frame: Frame, result: FrameResult, detector: Detector, mapping: ClassMapping[], params: NodeParameters): void {
-    const out = this.#cameras[camera] as CameraOutputs;
-    const { header, image } = frame;
-    out.objects.publish(buildDetectedObjects(header, result.detections, mapping, image.width, image.height));
-
-    let mask = result.masks[0];
-    if (mask !== undefined) {
-      if (params.isRoiOverlapSegment) {
-        const boxes = result.detections.flatMap((d) => {
-          const m = mapping[d.classId];
-          if (m?.label == null || m.segmentationClass === null || d.score < params.overlapRoiScoreThreshold) return [];
-          if (!params.roiOverlaySegmentLabels.has(LABEL_NAMES[m.label] ?? "")) return [];
-          return [{ x: d.x, y: d.y, width: d.width, height: d.height, segmentationClass: m.segmentationClass }];
-        });
-        mask = overlayRoisOnMask(mask, boxes, image.width, image.height);
-      }
-      out.mask.publish(buildMaskImage(header, mask, params.maskEncoding));
-      if (params.isPublishColorMask) {
-        const head = detector.info.heads.find((h) => h.layer === mask?.headLayer);
-        out.colorMask.publish(buildColorMaskImage(header, mask, head?.colormap ?? []));
-      }
-    }
-    if (out.overlay.subscriptionCount() > 0) {
-      const head = mask === undefined ? undefined : detector.info.heads.find((h) => h.layer === mask?.headLayer);
-      const overlayMask = mask === undefined ? undefined : { mask, colormap: head?.colormap ?? [] };
-      out.overlay.publish(buildOverlayImage(header, image, result.detections, overlayMask));
-    }
-    const latencyNs = this.#ros.nowNanoseconds() - timeToNanoseconds(header.stamp);
-    out.pipelineLatency.publish(float64Stamped(timeFromNanoseconds(this.#ros.nowNanoseconds()), Number(latencyNs) / 1e6));
   }
 }
