@@ -118,6 +118,20 @@ describe("LightnetNode wiring", () => {
     expect(ros.messagesAt("warn")).toEqual(['~/in/image: cannot decode (format "bmp": expected JPEG or PNG data, found bytes 42 4d 00 00); frame skipped']);
   });
 
+  it("an inference error is reported (throttled) and later frames still publish", async () => {
+    const { ros, node, factory } = await startNode();
+    factory.newest.failWith = "CUDA error: out of memory";
+    ros.deliver("~/in/image", frame(1));
+    await node.whenIdle();
+    ros.deliver("~/in/image", frame(2));
+    await node.whenIdle();
+    factory.newest.failWith = null;
+    ros.deliver("~/in/image", frame(3));
+    await node.whenIdle();
+    expect(ros.messagesAt("warn")).toEqual(["inference failed: CUDA error: out of memory"]);
+    expect(ros.publisher<DetectedObjectsWithFeature>("~/out/objects").messages.map((m) => m.header.stamp.sec)).toEqual([3]);
+  });
+
   it("skips an unsupported encoding with one throttled warning", async () => {
     const { ros, node } = await startNode();
     for (let i = 0; i < 3; i++) ros.deliver("~/in/image", { ...frame(1), encoding: "16UC1" });
