@@ -42,6 +42,13 @@ describe("CMakeLists.txt", () => {
     expect(cmake).toMatch(/ament_package\(\)/);
     accessSync(path.join(repoRoot, "scripts/lightnet_trt_node"), constants.X_OK);
   });
+
+  it("builds the JS from a copy that leaves the source tree's build outputs behind", () => {
+    expect(cmake).toContain("cmake/copy_js_sources.cmake");
+    const copy = read("cmake/copy_js_sources.cmake");
+    expect(copy).toMatch(/file\(COPY \$\{SRC\}\/native DESTINATION \$\{DST\}\s+PATTERN "build" EXCLUDE/);
+    expect(cmake).toMatch(/npm_EXECUTABLE|NPM_EXECUTABLE\} ci/);
+  });
 });
 
 describe("launch/lightnet_trt.launch.xml", () => {
