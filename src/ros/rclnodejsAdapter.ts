@@ -47,7 +47,7 @@ export interface Rclnodejs {
 
 const HOW_TO =
   "Source ROS 2 (e.g. /opt/ros/humble/setup.bash) and run `npm install rclnodejs` in the package " +
-  "(it builds against the sourced ROS), then `npx generate-ros-messages`.";
+  "(it builds against the sourced ROS).";
 
 /**
  * Loads rclnodejs, explaining what to do when it is missing or was built without ROS 2. Without a
