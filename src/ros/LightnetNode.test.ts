@@ -212,6 +212,7 @@ describe("LightnetNode parameters and engine lifecycle", () => {
     expect(statusOf(ros)).toMatchObject({ state: EngineState.FAILED, last_error: 'model_cfg: expected a file path, found ""; score_threshold: expected 0..1, found 3' });
     ros.setParameters({ model_cfg: cfg });
     expect(factory.builds).toHaveLength(0); // score_threshold still invalid
+    expect(statusOf(ros)?.last_error).toBe("score_threshold: expected 0..1, found 3");
     ros.setParameters({ score_threshold: 0.5 });
     await node.whenIdle();
     expect(factory.builds).toHaveLength(1);

@@ -230,6 +230,9 @@ export class LightnetNode {
     this.#params = params;
     if (mapping !== null) this.#mappings.set(mapping.detector, mapping.mapping);
     this.#configError = this.#invalidParameters();
+    if (this.#configError !== "" && !this.#requested) {
+      this.#publishStatus({ ...this.#supervisor.status, state: "failed", lastError: this.#configError, message: "invalid parameters" });
+    }
     if (this.#configError === "" && (rebuild || !this.#requested)) {
       this.#ros.logger.info(`parameters changed (${changes.map((c) => c.name).join(", ")}): building the engine in the background`);
       this.#requestBuild();
