@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { integerAtLeast, numberIn } from "./parseOptionValue.js";
 import { runBench } from "./runBench.js";
@@ -14,6 +15,7 @@ const PRECISIONS = ["fp32", "fp16", "int8"];
 export function createProgram(reportError: (err: unknown) => void): Command {
   const program = new Command("lightnet-trt")
     .description("LightNet / darknet CNN inference (YOLO detection + semantic segmentation) on a native engine")
+    .version(packageVersion())
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
@@ -62,4 +64,9 @@ export function createProgram(reportError: (err: unknown) => void): Command {
     });
 
   return program;
+}
+
+function packageVersion(): string {
+  const pkg = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version;
 }
