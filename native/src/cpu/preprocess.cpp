@@ -3,12 +3,15 @@
 // preprocess_cpu reproduces cv::dnn::blobFromImage(img, 1/255., size, 0, swapRB=true) on an 8-bit image:
 // OpenCV resizes the uint8 image with INTER_LINEAR *before* converting to float, using 11-bit fixed-point
 // weights (INTER_RESIZE_COEF_BITS). We do the same, bit for bit with OpenCV 4.x's SSE2 build:
+//   - taps: source coordinate (d + 0.5) * scale - 0.5 in float; horizontally clamped to the edge pixel with
+//     weight 1, vertically the two source rows are clipped to the image but keep their fractional weights;
 //   - horizontal pass: exact integer sums src * round(alpha * 2048);
 //   - vertical pass: OpenCV's SIMD kernel (VResizeLinearVec_32s8u) computes
 //     ((S0 >> 4) * b0 >> 16) + ((S1 >> 4) * b1 >> 16) + 2 >> 2 for all but the last few elements of a row,
 //     which its scalar loop rounds as (S0 * b0 + S1 * b1 + 2^21) >> 22. Both are reproduced, including
 //     where the SIMD loop stops (16 lanes per step over aligned rows, then 8, tail scalar).
-// The test test_preprocess.cpp compares against cv2 at test time.
+// OpenCV turns an exact 2x downscale into INTER_AREA, which gives the same numbers as this path.
+// test_preprocess.cpp compares against cv2.dnn.blobFromImage at test time (identical floats expected).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
