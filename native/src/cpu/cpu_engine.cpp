@@ -16,6 +16,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
+// One inference at a time: forward()/detect() reuse the engine's buffers and plans, so callers serialise
+// calls on one engine (the addon queues them); build several engines for concurrent inference.
 class CpuEngine : public Engine {
  public:
   CpuEngine(const Network& net, const BuildOptions& options, const ProgressCallback& progress)
