@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { DetectorFactory } from "./detector.js";
 import { FakeRosNode } from "./FakeRosNode.testutil.js";
 import { LightnetNode } from "./LightnetNode.js";
 import { cdrRoundTrip } from "./messages/sharedCodec.testutil.js";
@@ -89,5 +90,48 @@ describe.skipIf(skipReason !== "")(`LightnetNode on the real engine${skipReason 
       expect(Math.abs((match?.object.existence_probability ?? 0) - r.score)).toBeLessThan(0.05);
     }
     expect(cdrRoundTrip(MessageType.DetectedObjectsWithFeature, objects).decoded).toEqual(objects);
+  });
+
+  it("two cameras share one batch-2 engine and get the same objects for the same frame", async () => {
+    const { Engine } = await import("../engine/Engine.js");
+    const ros = new FakeRosNode({
+      model_cfg: path.join(model, "yolo-fastest-xl-voc.cfg"),
+      model_weights: path.join(model, "yolo-fastest-xl-voc.weights"),
+      names: path.join(model, "voc.names"),
+      backend: "cpu", precision: "fp32", score_threshold: 0.35, nms_threshold: 0.45,
+      engine_cache_dir: path.join(dir, "cache"),
+      input_topics: ["/camera0/image", "/camera1/image"],
+    });
+    const batchSizes: number[] = [];
+    const createDetector: DetectorFactory = async (o, p) => {
+      const engine = await Engine.build(o, p);
+      const detect = engine.detect.bind(engine);
+      engine.detect = (images, options) => {
+        batchSizes.push(images.length);
+        return detect(images, options);
+      };
+      return engine;
+    };
+    const node = LightnetNode.start(ros, { createDetector, configDir: path.join(repoRoot, "config") });
+    await node.whenIdle();
+    expect(ros.publisher<EngineStatus>("~/out/status").last?.state).toBe(EngineState.READY);
+    const ref = referenceFrame(dir);
+    const frame = (camera: number, sec: number): Image => ({
+      header: { stamp: { sec, nanosec: 0 }, frame_id: `camera${camera}` },
+      height: ref.height, width: ref.width, encoding: "bgr8", is_bigendian: 0, step: ref.width * 3, data: ref.data,
+    });
+    ros.deliver("/camera0/image", frame(0, 1)); // runs alone at once
+    ros.deliver("/camera0/image", frame(0, 2)); // these two wait and go together
+    ros.deliver("/camera1/image", frame(1, 2));
+    await node.whenIdle();
+    await node.close();
+    expect(batchSizes).toEqual([1, 2]);
+    const cam0 = ros.publisher<DetectedObjectsWithFeature>("~/out/objects0").messages;
+    const cam1 = ros.publisher<DetectedObjectsWithFeature>("~/out/objects1").messages;
+    expect(cam0.map((m) => m.header.stamp.sec)).toEqual([1, 2]);
+    expect(cam1.map((m) => m.header.frame_id)).toEqual(["camera1"]);
+    expect(cam1[0]?.feature_objects).toEqual(cam0[1]?.feature_objects);
+    expect(cam0[1]?.feature_objects).toEqual(cam0[0]?.feature_objects); // batched = single
+    expect(cam0[0]?.feature_objects).toHaveLength(ref.boxes.length);
   });
 });
