@@ -1,0 +1,116 @@
+// The portable CPU path: one NCHW buffer per layer, ops from this folder in layer order. Used when oneDNN is
+// absent and as the reference the oneDNN path is tested against.
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "cpu/convolution.h"
+#include "cpu/executor.h"
+#include "cpu/maxpool.h"
+#include "cpu/route.h"
+#include "cpu/shortcut.h"
+#include "cpu/upsample.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace lightnet::cpu {
+
+std::string layer_label(const Layer& l) {
+  std::string s = std::to_string(l.index) + " " + to_string(l.type);
+  if (l.type == LayerType::Convolutional) {
+    const ConvParams& p = l.as<ConvParams>();
+    s += " " + std::to_string(p.size) + "x" + std::to_string(p.size) + "/" + std::to_string(p.stride_x) + " " +
+         std::to_string(p.filters);
+    if (p.groups > 1) s += " g" + std::to_string(p.groups);
+    if (p.dilation > 1) s += " d" + std::to_string(p.dilation);
+  }
+  return s;
+}
+
+void Profiler::reset(const Network& net) {
+  ms_.assign(net.layers.size(), 0.0);
+  runs_ = 0;
+}
+
+std::vector<LayerTiming> Profiler::take(const Network& net) {
+  std::vector<LayerTiming> out;
+  if (runs_ == 0) return out;
+  for (size_t i = 0; i < ms_.size(); ++i)
+    out.push_back({int(i), layer_label(net.layers[i]), ms_[i] / runs_});
+  reset(net);
+  return out;
+}
+
+namespace {
+
+class ReferenceExecutor : public Executor {
+ public:
+  ReferenceExecutor(const Network& net, const ExecutorOptions& options) : net_(net), options_(options) {
+    for (const Layer& l : net.layers)
+      if (l.type == LayerType::Convolutional && (l.weights.empty() || l.bias.empty()))
+        throw std::invalid_argument("layer " + std::to_string(l.index) +
+                                    " [convolutional]: no weights (load or randomize weights first)");
+    buffers_.resize(net.layers.size());
+    for (const Layer& l : net.layers) buffers_[l.index].resize(size_t(l.output.size()) * options.max_batch);
+    profiler_.reset(net);
+  }
+
+  const char* name() const override { return "reference"; }
+
+  void run(const float* input, int batch, const std::vector<float*>& outputs) override {
+    if (batch < 1 || batch > options_.max_batch)
+      throw std::invalid_argument("batch: expected 1.." + std::to_string(options_.max_batch) + ", found " +
+                                  std::to_string(batch));
+#ifdef _OPENMP
+    if (options_.threads > 0) omp_set_num_threads(options_.threads);
+#endif
+    auto src = [&](int index) -> const float* { return index < 0 ? input : buffers_[index].data(); };
+    for (const Layer& l : net_.layers) {
+      auto t0 = std::chrono::steady_clock::now();
+      float* out = buffers_[l.index].data();
+      const size_t count = size_t(l.output.size()) * batch;
+      std::vector<const float*> ins;
+      for (int i : l.inputs) ins.push_back(src(i));
+      const Shape& is = l.input_shapes.empty() ? net_.input : l.input_shapes[0];
+      switch (l.type) {
+        case LayerType::Convolutional: convolution_reference(l, ins[0], out, batch); break;
+        case LayerType::Route: route_reference(l, ins, out, batch); break;
+        case LayerType::Shortcut: shortcut_reference(l, ins, out, batch); break;
+        case LayerType::Upsample:
+          upsample_nearest(ins[0], out, size_t(is.c) * batch, is.h, is.w, l.as<UpsampleParams>().stride, 1);
+          break;
+        case LayerType::Maxpool:
+          maxpool(l.as<MaxpoolParams>(), ins[0], out, size_t(is.c) * batch, is.h, is.w, l.output.h, l.output.w, 1);
+          break;
+        case LayerType::Dropout:
+        case LayerType::Yolo:
+        case LayerType::Softmax: std::memcpy(out, ins[0], sizeof(float) * count); break;
+      }
+      if (options_.profile)
+        profiler_.add(l.index, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    if (options_.profile) profiler_.count_run();
+    for (size_t i = 0; i < options_.outputs.size(); ++i) {
+      const Layer& l = net_.layers.at(options_.outputs[i]);
+      std::memcpy(outputs[i], buffers_[l.index].data(), sizeof(float) * l.output.size() * batch);
+    }
+  }
+
+  std::vector<LayerTiming> take_profile() override { return profiler_.take(net_); }
+
+ private:
+  const Network& net_;
+  ExecutorOptions options_;
+  std::vector<std::vector<float>> buffers_;
+  Profiler profiler_;
+};
+
+}  // namespace
+
+std::unique_ptr<Executor> make_reference_executor(const Network& net, const ExecutorOptions& options) {
+  return std::make_unique<ReferenceExecutor>(net, options);
+}
+
+}  // namespace lightnet::cpu

@@ -1,0 +1,65 @@
+import { Command, Option } from "commander";
+import { integerAtLeast, numberIn } from "./parseOptionValue.js";
+import { runBench } from "./runBench.js";
+import { runInfer } from "./runInfer.js";
+import { runInfo } from "./runInfo.js";
+
+const BACKENDS = ["cpu", "cuda", "tensorrt", "auto"];
+const PRECISIONS = ["fp32", "fp16", "int8"];
+
+/**
+ * The `lightnet-trt` command line (contract: issue 2, item 6). `reportError` prints one failure (no stack);
+ * commands set process.exitCode rather than exiting, so output is flushed.
+ */
+export function createProgram(reportError: (err: unknown) => void): Command {
+  const program = new Command("lightnet-trt")
+    .description("LightNet / darknet CNN inference (YOLO detection + semantic segmentation) on a native engine")
+    .showHelpAfterError()
+    .exitOverride();
+
+  const backend = () => new Option("--backend <name>", "inference backend").choices(BACKENDS).default("auto");
+  const precision = () => new Option("--precision <p>", "inference precision").choices(PRECISIONS).default("fp32");
+
+  program
+    .command("info")
+    .description("layers, shapes, GFLOPs, params and heads of a darknet cfg")
+    .requiredOption("--cfg <file>", "darknet .cfg")
+    .option("--weights <file>", "darknet .weights to check against the cfg")
+    .option("--json", "one JSON object (top-level gflops, params, layers, heads)")
+    .action((opts) => runInfo(opts));
+
+  program
+    .command("infer")
+    .description("detections and segmentation masks for image files")
+    .requiredOption("--cfg <file>", "darknet .cfg")
+    .requiredOption("--weights <file>", "darknet .weights")
+    .option("--names <file>", "class names, one per line (default: the cfg's names=, else numbers)")
+    .requiredOption("--input <paths...>", "image files or directories of images")
+    .addOption(backend())
+    .addOption(precision())
+    .option("--score-threshold <s>", "minimum objectness × class probability", numberIn(0, 1), 0.25)
+    .option("--nms-threshold <iou>", "class-wise NMS IoU threshold", numberIn(0, 1), 0.45)
+    .option("--json", "one JSON line per image")
+    .option("--dump-outputs <dir>", "write each head-feeding conv's raw output as <dir>/<layer>.npy (float32 NCHW)")
+    .action(async (opts) => {
+      process.exitCode = await runInfer(opts, reportError);
+    });
+
+  program
+    .command("bench")
+    .description("network forward time (no pre/post-processing); seeded random weights when none are given")
+    .requiredOption("--cfg <file>", "darknet .cfg")
+    .option("--weights <file>", "darknet .weights")
+    .addOption(backend())
+    .addOption(precision())
+    .option("--batch <n>", "images per forward", integerAtLeast(1), 1)
+    .option("--iters <n>", "timed iterations", integerAtLeast(1), 10)
+    .option("--warmup <n>", "untimed iterations first", integerAtLeast(0), 2)
+    .option("--threads <n>", "CPU threads (0 = all cores)", integerAtLeast(0))
+    .option("--json", "one JSON line {median_ms, p90_ms, min_ms, iters, backend, precision, batch}")
+    .action(async (opts) => {
+      await runBench(opts);
+    });
+
+  return program;
+}

@@ -1,0 +1,118 @@
+/**
+ * The one typed binding to the native addon (native/build/Release/lightnet_addon.node). Everything else in
+ * the package reaches C++ through `loadNative()`; nothing else knows the addon's file name or shape.
+ */
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type {
+  DetectOptions,
+  FrameTiming,
+  LayerTiming,
+  ModelInfo,
+  RawImage,
+  Tensor,
+} from "./engine/types.js";
+
+/** A detection as the addon returns it (labels are attached in TypeScript). */
+export interface NativeDetection {
+  classId: number;
+  score: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface NativeFrameResult {
+  detections: NativeDetection[];
+  masks: { headLayer: number; width: number; height: number; classIds: Uint8Array }[];
+  timing: FrameTiming;
+}
+
+/** Build options exactly as the addon reads them (EngineOptions without `names`). */
+export interface NativeBuildOptions {
+  cfg: string;
+  weights?: string;
+  seed?: number;
+  backend?: string;
+  precision?: string;
+  batch?: number;
+  threads?: number;
+  gpuId?: number;
+  multiPrecision?: boolean;
+  sparsity?: boolean;
+  dlaCore?: number;
+  cacheDir?: string;
+  calibrationTable?: string;
+  calibrationList?: string;
+  calibrationAlgorithm?: string;
+  percentile?: number;
+  clipValue?: number;
+  quantizeFirstLayer?: boolean;
+  quantizeLastLayer?: boolean;
+  profile?: boolean;
+}
+
+/** One built engine inside the addon; every method throws "engine is closed" after close(). */
+export interface NativeEngine {
+  info(): ModelInfo;
+  backend(): string;
+  precision(): string;
+  maxBatch(): number;
+  detect(images: RawImage[], options: DetectOptions): Promise<NativeFrameResult[]>;
+  forward(input: Float32Array, batch: number): Promise<Tensor[]>;
+  takeProfile(): LayerTiming[];
+  close(): void;
+}
+
+export interface NativeBinding {
+  modelInfo(cfg: string, weights?: string): ModelInfo;
+  availableBackends(): string[];
+  /** library versions: napi, onednn, opencv, cudaRuntime, cudaDriver (those built in) */
+  versions(): Record<string, string>;
+  buildEngine(
+    options: NativeBuildOptions,
+    onProgress?: (fraction: number, message: string) => void,
+  ): Promise<NativeEngine>;
+  preprocess(image: RawImage, input: { channels: number; height: number; width: number }): Float32Array;
+  /** absent when the addon was built without OpenCV */
+  readImage?(path: string): Promise<RawImage>;
+  writeImage?(path: string, image: RawImage): Promise<void>;
+}
+
+/** Where the addon is looked for: $LIGHTNET_ADDON first, then the cmake-js build of this package. */
+export function addonCandidates(): string[] {
+  const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+  const candidates = [path.join(packageRoot, "native", "build", "Release", "lightnet_addon.node")];
+  const override = process.env["LIGHTNET_ADDON"];
+  return override ? [override, ...candidates] : candidates;
+}
+
+let cached: NativeBinding | undefined;
+
+/** Loads the addon once; throws an Error listing what was tried and possible solutions. */
+export function loadNative(): NativeBinding {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const failures: string[] = [];
+  for (const candidate of addonCandidates()) {
+    try {
+      cached = require(candidate) as NativeBinding;
+      return cached;
+    } catch (err) {
+      failures.push(`  ${candidate}: ${(err as Error).message.split("\n")[0]}`);
+    }
+  }
+  throw new Error(
+    [
+      "Could not load the lightnet native addon.",
+      "Tried:",
+      ...failures,
+      "Possible solutions:",
+      "- Build it: `export npm_config_nodedir=/usr && npm run build:native` (needs cmake, g++, libdnnl-dev, libopencv-dev)",
+      "- Set LIGHTNET_ADDON to the path of a built lightnet_addon.node",
+      "- If it was built for another Node.js, rebuild it with this one (" + process.version + ")",
+    ].join("\n"),
+  );
+}
