@@ -37,6 +37,8 @@ class VideoReader {
  private:
   struct Impl;
   explicit VideoReader(std::unique_ptr<Impl> impl);
+  // Reads the stream's properties; throws MediaError if it did not open.
+  static std::unique_ptr<VideoReader> finish_open(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -63,7 +63,7 @@ struct VideoReader::Impl {
 VideoReader::VideoReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 VideoReader::~VideoReader() = default;
 
-static std::unique_ptr<VideoReader::Impl> finish_open(std::unique_ptr<VideoReader::Impl> impl) {
+std::unique_ptr<VideoReader> VideoReader::finish_open(std::unique_ptr<Impl> impl) {
   auto& cap = impl->capture;
   if (!cap.isOpened()) throw MediaError(impl->name, impl->camera ? "cannot open camera" : "cannot open video (not a video OpenCV/FFmpeg can read)");
   impl->info.width = int(cap.get(cv::CAP_PROP_FRAME_WIDTH));
@@ -72,7 +72,7 @@ static std::unique_ptr<VideoReader::Impl> finish_open(std::unique_ptr<VideoReade
   const double count = cap.get(cv::CAP_PROP_FRAME_COUNT);
   impl->info.frame_count = (!impl->camera && count > 0) ? int64_t(count) : -1;
   if (impl->info.width <= 0 || impl->info.height <= 0) throw MediaError(impl->name, "video has no frame size (no video stream?)");
-  return impl;
+  return std::unique_ptr<VideoReader>(new VideoReader(std::move(impl)));
 }
 
 std::unique_ptr<VideoReader> VideoReader::open_file(const std::string& path) {
@@ -81,12 +81,12 @@ std::unique_ptr<VideoReader> VideoReader::open_file(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   impl->name = path;
   try {
+    // FFmpeg only: the other backends (GStreamer, image sequences) print noise for non-video files.
     impl->capture.open(path, cv::CAP_FFMPEG);
-    if (!impl->capture.isOpened()) impl->capture.open(path, cv::CAP_ANY);
   } catch (const cv::Exception& e) {
     throw MediaError(path, std::string("cannot open video (") + e.err + ")");
   }
-  return std::unique_ptr<VideoReader>(new VideoReader(finish_open(std::move(impl))));
+  return finish_open(std::move(impl));
 }
 
 std::unique_ptr<VideoReader> VideoReader::open_camera(int index) {
@@ -98,7 +98,7 @@ std::unique_ptr<VideoReader> VideoReader::open_camera(int index) {
   } catch (const cv::Exception& e) {
     throw MediaError(impl->name, std::string("cannot open camera (") + e.err + ")");
   }
-  return std::unique_ptr<VideoReader>(new VideoReader(finish_open(std::move(impl))));
+  return finish_open(std::move(impl));
 }
 
 const VideoInfo& VideoReader::info() const { return impl_->info; }
