@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { registerBagCommand } from "./bagCommand.js";
 import { integerAtLeast, numberIn } from "./parseOptionValue.js";
 import { runBench } from "./runBench.js";
 import { runInfer } from "./runInfer.js";
@@ -60,6 +61,8 @@ export function createProgram(reportError: (err: unknown) => void): Command {
     .action(async (opts) => {
       await runBench(opts);
     });
+
+  registerBagCommand(program, reportError);
 
   return program;
 }
