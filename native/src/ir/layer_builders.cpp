@@ -17,13 +17,20 @@ std::string str(const Shape& s) { return str(s.c) + "x" + str(s.h) + "x" + str(s
 int positive_int(const CfgSection& s, const std::string& key, int fallback) {
   const int v = s.get_int(key, fallback);
   if (v <= 0) s.fail(key, "expected > 0");
+  if (v > kMaxDimension) s.fail(key, "expected <= " + str(kMaxDimension));
   return v;
 }
 
 int required_positive_int(const CfgSection& s, const std::string& key) {
-  const int v = s.require_int(key);
-  if (v <= 0) s.fail(key, "expected > 0");
-  return v;
+  s.require_int(key);
+  return positive_int(s, key, 0);
+}
+
+// Output sizes are computed in 64 bits and bounded, so absurd values fail cleanly instead of overflowing.
+void check_output(const CfgSection& s, int64_t c, int64_t h, int64_t w) {
+  if (c > kMaxDimension || h > kMaxDimension || w > kMaxDimension)
+    s.fail_section("output " + std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w) +
+                   " exceeds the largest supported dimension " + str(kMaxDimension));
 }
 
 bool flag(const CfgSection& s, const std::string& key) {
@@ -82,13 +89,14 @@ void build_convolutional(const CfgSection& s, Layer& l) {
   const Shape in = l.input_shapes[0];
   p.filters = required_positive_int(s, "filters");
   p.size = required_positive_int(s, "size");
+  if (p.size > kMaxKernel) s.fail("size", "expected <= " + str(kMaxKernel));
   const int stride = positive_int(s, "stride", 1);
   p.stride_x = positive_int(s, "stride_x", stride);
   p.stride_y = positive_int(s, "stride_y", stride);
   p.dilation = positive_int(s, "dilation", 1);
   if (p.size == 1) p.dilation = 1;  // darknet ignores dilation for 1x1 kernels
   int padding = s.get_int("padding", 0);
-  if (padding < 0) s.fail("padding", "expected >= 0");
+  if (padding < 0 || padding > kMaxKernel) s.fail("padding", "expected 0.." + str(kMaxKernel));
   if (flag(s, "pad")) padding = p.size / 2;
   // darknet computes the output size from the undilated kernel and pads by padding×dilation in im2col; the two
   // agree for the usual odd kernels with pad=1. Where they would not, the layer is ambiguous: reject it.
@@ -146,8 +154,10 @@ void build_route(const CfgSection& s, int index, const std::vector<Layer>& built
                            str(out.w) + " like layer " + str(p.layers[0]));
     }
     out.c += sh.c;
+    if (out.c > kMaxDimension) check_output(s, out.c, out.h, out.w);
     l.input_shapes.push_back(sh);
   }
+  check_output(s, out.c, out.h, out.w);
   if (out.c % p.groups != 0) s.fail("groups", str(out.c) + " channels are not divisible by groups");
   out.c /= p.groups;
   l.output = out;
@@ -179,7 +189,9 @@ void build_upsample(const CfgSection& s, Layer& l) {
   p.stride = s.get_int("stride", 2);
   if (p.stride <= 0) s.fail("stride", "expected > 0 (darknet's negative stride, a downsample, is not supported)");
   if (s.get_float("scale", 1.f) != 1.f) s.fail("scale", "not supported (expected 1)");
+  if (p.stride > kMaxDimension) s.fail("stride", "expected <= " + str(kMaxDimension));
   const Shape in = l.input_shapes[0];
+  check_output(s, in.c, int64_t(in.h) * p.stride, int64_t(in.w) * p.stride);
   l.output = {in.c, in.h * p.stride, in.w * p.stride};
   l.params = p;
 }
@@ -191,7 +203,7 @@ void build_maxpool(const CfgSection& s, Layer& l) {
   p.stride_y = positive_int(s, "stride_y", stride);
   p.size = positive_int(s, "size", stride);
   p.padding = s.get_int("padding", p.size - 1);
-  if (p.padding < 0) s.fail("padding", "expected >= 0");
+  if (p.padding < 0 || p.padding > kMaxDimension) s.fail("padding", "expected 0.." + str(kMaxDimension));
   reject_int_keys(s, {"maxpool_depth", "antialiasing"});
   const Shape in = l.input_shapes[0];
   const int out_w = (in.w + p.padding - p.size) / p.stride_x + 1;

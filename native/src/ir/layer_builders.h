@@ -8,6 +8,11 @@
 
 namespace lightnet::ir {
 
+// Bounds on cfg integers (channels, sizes, strides, groups) and on kernel sizes, far above any real network, so
+// that every shape and weight count fits its integer type.
+constexpr int kMaxDimension = 1 << 20;
+constexpr int kMaxKernel = 1024;
+
 // `built` holds layers 0..index-1; `input` is the network input shape (used by layer 0).
 // Throws ModelError naming the section's file and the offending line.
 Layer build_layer(const darknet::CfgSection& section, int index, const std::vector<Layer>& built, const Shape& input);

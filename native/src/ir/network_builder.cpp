@@ -9,14 +9,17 @@ using darknet::CfgSection;
 
 namespace {
 
+int input_dimension(const CfgSection& s, const std::string& key, int value) {
+  if (value <= 0) s.fail(key, "expected > 0");
+  if (value > kMaxDimension) s.fail(key, "expected <= " + std::to_string(kMaxDimension));
+  return value;
+}
+
 Shape read_input(const CfgSection& s) {
   Shape in;
-  in.w = s.require_int("width");
-  if (in.w <= 0) s.fail("width", "expected > 0");
-  in.h = s.require_int("height");
-  if (in.h <= 0) s.fail("height", "expected > 0");
-  in.c = s.get_int("channels", 3);
-  if (in.c <= 0) s.fail("channels", "expected > 0");
+  in.w = input_dimension(s, "width", s.require_int("width"));
+  in.h = input_dimension(s, "height", s.require_int("height"));
+  in.c = input_dimension(s, "channels", s.get_int("channels", 3));
   return in;
 }
 
