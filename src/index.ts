@@ -5,6 +5,7 @@ export { preprocess } from "./engine/preprocess.js";
 export { availableBackends } from "./engine/availableBackends.js";
 export { libraryVersions } from "./engine/libraryVersions.js";
 export { loadLabels } from "./engine/loadLabels.js";
+export { writeRandomWeights } from "./engine/writeRandomWeights.js";
 export { readImage } from "./image/readImage.js";
 export { writeImage } from "./image/writeImage.js";
 export { encodeNpy } from "./npy/encodeNpy.js";

@@ -75,6 +75,7 @@ export interface NativeBinding {
     options: NativeBuildOptions,
     onProgress?: (fraction: number, message: string) => void,
   ): Promise<NativeEngine>;
+  writeRandomWeights(cfg: string, path: string, seed: number): Promise<void>;
   preprocess(image: RawImage, input: { channels: number; height: number; width: number }): Float32Array;
   /** absent when the addon was built without OpenCV */
   readImage?(path: string): Promise<RawImage>;

@@ -6,6 +6,7 @@
 #include "addon/instance_data.h"
 #include "addon/model_info.h"
 #include "addon/preprocess.h"
+#include "addon/random_weights.h"
 #include "addon/versions.h"
 #ifdef LIGHTNET_WITH_OPENCV
 #include "addon/media.h"
@@ -22,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("availableBackends", Napi::Function::New<AvailableBackends>(env, "availableBackends"));
   exports.Set("versions", Napi::Function::New<Versions>(env, "versions"));
   exports.Set("buildEngine", Napi::Function::New<BuildEngine>(env, "buildEngine"));
+  exports.Set("writeRandomWeights", Napi::Function::New<WriteRandomWeights>(env, "writeRandomWeights"));
   exports.Set("preprocess", Napi::Function::New<Preprocess>(env, "preprocess"));
 #ifdef LIGHTNET_WITH_OPENCV
   exports.Set("readImage", Napi::Function::New<ReadImage>(env, "readImage"));

@@ -75,19 +75,23 @@ constexpr int kCoefScale = 1 << kCoefBits;
 
 // One output coordinate's source index and fixed-point weights, as cv::resize computes them for INTER_LINEAR.
 struct Tap {
-  int src;          // first source index (the second is src + 1, clamped)
+  int src;          // first source index (the second is src + 1; both clipped to the image)
   int w0, w1;       // weights, sum 2048
 };
 
-std::vector<Tap> linear_taps(int src_size, int dst_size) {
+// OpenCV clamps the horizontal taps at the borders (weight 1 on the edge pixel) but not the vertical ones: there
+// the source rows are clipped to the image while the weights keep their fraction (same value, other rounding).
+std::vector<Tap> linear_taps(int src_size, int dst_size, bool clamp_weights) {
   std::vector<Tap> taps(dst_size);
   double scale = double(src_size) / dst_size;  // 1 / inv_scale, as OpenCV
   for (int d = 0; d < dst_size; ++d) {
     float f = float((d + 0.5) * scale - 0.5);
     int s = int(std::floor(f));
     f -= s;
-    if (s < 0) f = 0, s = 0;
-    if (s >= src_size - 1) f = 0, s = src_size - 1;
+    if (clamp_weights) {
+      if (s < 0) f = 0, s = 0;
+      if (s >= src_size - 1) f = 0, s = src_size - 1;
+    }
     int w0 = int(std::lrint((1.f - f) * kCoefScale));
     int w1 = int(std::lrint(f * kCoefScale));
     taps[d] = {s, std::clamp(w0, -32768, 32767), std::clamp(w1, -32768, 32767)};
@@ -146,7 +150,7 @@ void preprocess_cpu(const ImageView& image, const Shape& input, float* dst) {
     row_step = image.step;
   } else {
     resized.resize(plane * cn);
-    std::vector<Tap> tx = linear_taps(image.width, W), ty = linear_taps(image.height, H);
+    std::vector<Tap> tx = linear_taps(image.width, W, true), ty = linear_taps(image.height, H, false);
     const int row_len = W * cn;
     std::vector<int> h0(row_len), h1(row_len);
     auto hresize = [&](int sy, int* out) {
@@ -161,7 +165,7 @@ void preprocess_cpu(const ImageView& image, const Shape& input, float* dst) {
     int r0 = -1, r1 = -1;  // source rows currently held in h0 / h1
     for (int y = 0; y < H; ++y) {
       const Tap& t = ty[y];
-      int sy0 = t.src, sy1 = std::min(t.src + 1, image.height - 1);
+      int sy0 = std::clamp(t.src, 0, image.height - 1), sy1 = std::clamp(t.src + 1, 0, image.height - 1);
       if (r0 != sy0) {
         if (r1 == sy0) std::swap(h0, h1), std::swap(r0, r1);
         else hresize(sy0, h0.data()), r0 = sy0;
