@@ -75,6 +75,8 @@ export class GatedDetector implements Detector {
 /** A factory whose builds stay pending until the test settles them (or, with `auto`, succeed at once). */
 export class ControlledFactory {
   readonly builds: { options: EngineOptions; progress: (f: number, m: string) => void; succeed: () => GatedDetector; fail: (msg: string) => void }[] = [];
+  /** every detector built so far, in order */
+  readonly built: GatedDetector[] = [];
   auto = false;
 
   readonly create = (options: EngineOptions, onProgress?: (f: number, m: string) => void): Promise<Detector> => {
@@ -84,6 +86,7 @@ export class ControlledFactory {
       progress: (f: number, m: string) => onProgress?.(f, m),
       succeed: () => {
         const det = new GatedDetector(options);
+        this.built.push(det);
         d.resolve(det);
         return det;
       },
@@ -93,6 +96,12 @@ export class ControlledFactory {
     if (this.auto) build.succeed();
     return d.promise;
   };
+
+  get newest(): GatedDetector {
+    const d = this.built[this.built.length - 1];
+    if (d === undefined) throw new Error("no detector built");
+    return d;
+  }
 
   get last() {
     const b = this.builds[this.builds.length - 1];
