@@ -93,9 +93,14 @@ export class McapBagReader implements BagReader {
     return { topic: ch.topic, type: this.#schemas.get(ch.schemaId)?.name ?? "", logTime: m.logTime, publishTime: m.publishTime, data: m.data };
   }
 
+  /** Learns channels up to the end or the first unreadable byte; messages() reports that point when it gets there. */
   async #scanChannels(): Promise<void> {
-    for await (const record of this.#stream()) {
-      if (record.type === "DataEnd" || record.type === "Footer") break;
+    try {
+      for await (const record of this.#stream()) {
+        if (record.type === "DataEnd" || record.type === "Footer") break;
+      }
+    } catch {
+      // the same error is raised again, in order, by messages()
     }
   }
 

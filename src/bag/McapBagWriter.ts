@@ -68,10 +68,11 @@ export class McapBagWriter {
     this.#writer = writer;
   }
 
-  static async create(path: string, compression: ChunkCompression = "none"): Promise<McapBagWriter> {
+  /** `chunkSize`: bytes of messages per chunk (a torn last chunk is what a crash loses). */
+  static async create(path: string, compression: ChunkCompression = "none", chunkSize = 4 << 20): Promise<McapBagWriter> {
     const file = await FileWritable.create(path);
     const compressChunk = await chunkCompressor(compression);
-    const writer = new McapWriter({ writable: file, ...(compressChunk && { compressChunk }), chunkSize: 4 << 20 });
+    const writer = new McapWriter({ writable: file, ...(compressChunk && { compressChunk }), chunkSize });
     await writer.start({ profile: "ros2", library: "lightnet-trt" });
     return new McapBagWriter(path, file, writer);
   }
