@@ -2,7 +2,7 @@
  * Writes a rosbag2-compatible MCAP file: profile "ros2", schemas as "ros2msg" text with their nested
  * definitions (the node's embedded ../shared/interfaces copies), messages as CDR, the channel's QoS in
  * `offered_qos_profiles` and rosbag2's own metadata record, so `ros2 bag info/play` and Foxglove read it.
- * Chunks are indexed; optional zstd or lz4 chunk compression.
+ * Chunks are indexed; optional zstd chunk compression (what rosbag2's zstd storage presets use).
  */
 import { McapWriter } from "@mcap/core";
 import { stringify as toYaml } from "yaml";
@@ -10,7 +10,7 @@ import { CdrCodec } from "../ros/messages/cdr.js";
 import { fullTypeName, ros2msgSchema } from "../ros/messages/schema.js";
 import { FileWritable } from "./FileWritable.js";
 
-export type ChunkCompression = "none" | "zstd" | "lz4";
+export type ChunkCompression = "none" | "zstd";
 
 /** Reliable, keep-last(10), volatile: what a default rclcpp/rclnodejs publisher offers (rosbag2's YAML form). */
 const DEFAULT_QOS = `- history: 3
@@ -40,14 +40,9 @@ interface TopicState {
 
 async function chunkCompressor(kind: ChunkCompression): Promise<((data: Uint8Array) => { compression: string; compressedData: Uint8Array }) | undefined> {
   if (kind === "none") return undefined;
-  if (kind === "zstd") {
-    const zstd = (await import("@foxglove/wasm-zstd")).default as typeof import("@foxglove/wasm-zstd");
-    await zstd.isLoaded;
-    return (data) => ({ compression: "zstd", compressedData: new Uint8Array(zstd.compress(data, 3)) });
-  }
-  const lz4 = (await import("@foxglove/wasm-lz4")).default as unknown as { isLoaded: Promise<boolean>; compress(d: Uint8Array): Uint8Array };
-  await lz4.isLoaded;
-  return (data) => ({ compression: "lz4", compressedData: new Uint8Array(lz4.compress(data)) });
+  const zstd = (await import("@foxglove/wasm-zstd")).default as typeof import("@foxglove/wasm-zstd");
+  await zstd.isLoaded;
+  return (data) => ({ compression: "zstd", compressedData: new Uint8Array(zstd.compress(data, 3)) });
 }
 
 export class McapBagWriter {

@@ -12,7 +12,7 @@ export function registerBagCommand(program: Command, reportError: (err: unknown)
     .option("--image-topic <topic...>", "image topics to run (default: every Image / CompressedImage topic)")
     .option("--node-name <name>", "outputs go to <name>/out/objects, …/mask, …/color_mask, …/image", "/lightnet_trt")
     .option("--debug-image", "also write the debug overlay (~/out/image)")
-    .addOption(new Option("--compression <c>", "MCAP chunk compression").choices(["none", "zstd", "lz4"]).default("zstd"));
+    .addOption(new Option("--compression <c>", "MCAP chunk compression").choices(["none", "zstd"]).default("zstd"));
   addNodeParameterOptions(command).action(async (opts) => {
     const params = resolveNodeParameters(opts);
     process.exitCode = await runBag(
