@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { registerBagCommand } from "./bagCommand.js";
+import { registerEvalCommand } from "./evalCommand.js";
 import { integerAtLeast, numberIn } from "./parseOptionValue.js";
 import { runBench } from "./runBench.js";
 import { runInfer } from "./runInfer.js";
@@ -63,6 +64,7 @@ export function createProgram(reportError: (err: unknown) => void): Command {
     });
 
   registerBagCommand(program, reportError);
+  registerEvalCommand(program, reportError);
 
   return program;
 }

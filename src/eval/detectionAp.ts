@@ -7,9 +7,19 @@
 import { boxIou, crowdOverlap } from "./boxIou.js";
 import type { GroundTruthImage, GroundTruthObject, PredictedImage, PredictedObject } from "./types.js";
 
-/** 0.50, 0.55 … 0.95 as COCO uses them. */
-export const COCO_IOU_THRESHOLDS: readonly number[] = Array.from({ length: 10 }, (_, i) => (50 + 5 * i) / 100);
-const RECALL_POINTS = 101;
+/** numpy.linspace(start, stop, n) bit for bit (i × step + start, the last point exactly stop). */
+function linspace(start: number, stop: number, n: number): number[] {
+  const step = (stop - start) / (n - 1);
+  return Array.from({ length: n }, (_, i) => (i === n - 1 ? stop : i * step + start));
+}
+
+/**
+ * COCO's IoU thresholds 0.50, 0.55 … 0.95 and recall points 0, 0.01 … 1, computed as COCOeval does: a
+ * recall of exactly 7/100 must fall on the same side of "0.07" as in pycocotools.
+ */
+export const COCO_IOU_THRESHOLDS: readonly number[] = linspace(0.5, 0.95, 10);
+const RECALL_LEVELS: readonly number[] = linspace(0, 1, 101);
+const RECALL_POINTS = RECALL_LEVELS.length;
 
 export interface DetectionEvalOptions {
   /** class names by id, for the report */
@@ -96,7 +106,7 @@ function interpolatedAp(matches: ScoredMatch[], ti: number, groundTruth: number)
   let sum = 0;
   let k = 0;
   for (let r = 0; r < RECALL_POINTS; r++) {
-    const level = r / (RECALL_POINTS - 1);
+    const level = RECALL_LEVELS[r]!;
     while (k < recall.length && recall[k]! < level) k++; // searchsorted(side="left")
     if (k < recall.length) sum += precision[k]!;
   }
