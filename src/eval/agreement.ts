@@ -46,13 +46,18 @@ interface FrameMatch {
 /** Greedy one-to-one matching: every pair of the same class above the threshold, best IoU first. */
 function matchFrame(a: PredictedObject[], b: PredictedObject[], threshold: number): FrameMatch {
   const pairs: { i: number; j: number; iou: number }[] = [];
-  a.forEach((da, i) =>
-    b.forEach((db, j) => {
-      if (da.classId !== db.classId) return;
-      const iou = boxIou(da, db);
+  const bByClass = new Map<number, number[]>();
+  b.forEach((db, j) => {
+    const list = bByClass.get(db.classId);
+    if (list) list.push(j);
+    else bByClass.set(db.classId, [j]);
+  });
+  a.forEach((da, i) => {
+    for (const j of bByClass.get(da.classId) ?? []) {
+      const iou = boxIou(da, b[j]!);
       if (iou >= threshold) pairs.push({ i, j, iou });
-    }),
-  );
+    }
+  });
   pairs.sort((p, q) => q.iou - p.iou || p.i - q.i || p.j - q.j);
   const usedA = new Uint8Array(a.length);
   const usedB = new Uint8Array(b.length);
@@ -94,8 +99,8 @@ export function compareRuns(
     matched += m.matched;
     onlyA += m.onlyA;
     onlyB += m.onlyB;
-    ious.push(...m.ious);
-    scoreDiffs.push(...m.scoreDiffs);
+    for (const v of m.ious) ious.push(v);
+    for (const v of m.scoreDiffs) scoreDiffs.push(v);
   }
   const precision = matched + onlyB > 0 ? matched / (matched + onlyB) : null;
   const recall = matched + onlyA > 0 ? matched / (matched + onlyA) : null;
@@ -106,7 +111,7 @@ export function compareRuns(
   let maskMiou: number | null = null;
   if (maskPairs.length) {
     let classes = options.maskClasses ?? 0;
-    if (!classes) for (const [ma, mb] of maskPairs) for (const v of [...ma.data, ...mb.data]) classes = Math.max(classes, v + 1);
+    if (!classes) for (const [ma, mb] of maskPairs) for (const m of [ma, mb]) for (const v of m.data) if (v + 1 > classes) classes = v + 1;
     const confusion = new ConfusionMatrix(Math.max(1, classes));
     let equal = 0;
     let total = 0;

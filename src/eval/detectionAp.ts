@@ -153,7 +153,7 @@ export function evaluateDetections(
       if (!g.length && !d.length) continue;
       gtCounts[c]! += g.filter((o) => !o.crowd).length;
       detCounts[c]! += d.length;
-      matches[c]!.push(...matchImage(g, d, thresholds));
+      for (const m of matchImage(g, d, thresholds)) matches[c]!.push(m);
     }
   }
 

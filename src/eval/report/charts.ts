@@ -74,12 +74,17 @@ export function histogram(title: string, unit: string, values: readonly number[]
   const bottom = 60;
   const r = new Raster(width, height);
   r.text(10, 10, title, TEXT, s);
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
+  // loops, not Math.min(...values): a long run has more samples than a call may take arguments
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   const span = hi > lo ? hi - lo : 1;
   const counts = new Array<number>(bins).fill(0);
   for (const v of values) counts[Math.min(bins - 1, Math.floor(((v - lo) / span) * bins))]!++;
-  const peak = Math.max(...counts, 1);
+  const peak = counts.reduce((a, b) => Math.max(a, b), 1);
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   for (let t = 0; t <= 4; t++) {
