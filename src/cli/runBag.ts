@@ -8,10 +8,10 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { McapBagWriter, type ChunkCompression } from "../bag/McapBagWriter.js";
-import { IMAGE_TYPES, decodeImageMessage } from "../bag/imageMessage.js";
+import { decodeImageMessage } from "../bag/imageMessage.js";
 import { nodeOutputs, type NodeOutputSettings } from "../bag/nodeOutputs.js";
 import { openBag } from "../bag/openBag.js";
-import type { BagReader } from "../bag/types.js";
+import { selectImageTopics } from "../bag/selectImageTopics.js";
 import { Engine } from "../engine/Engine.js";
 import { chooseLabelMap } from "../ros/labelMap.js";
 import { engineOptionsOf, type NodeParameters } from "../ros/parameters.js";
@@ -30,23 +30,6 @@ export interface BagOptions {
 }
 
 const configDir = () => path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "config");
-
-/** The image topics to run, checked against the bag; the error lists what the bag has. */
-export function selectImageTopics(bag: BagReader, requested: readonly string[]): string[] {
-  const topics = bag.topics();
-  const images = topics.filter((t) => IMAGE_TYPES.includes(t.type));
-  const listing = () => topics.map((t) => `${t.name} (${t.type || "unknown type"})`).join(", ") || "none";
-  if (!requested.length) {
-    if (!images.length) throw new Error(`${bag.path}: no sensor_msgs Image or CompressedImage topic; topics: ${listing()}`);
-    return images.map((t) => t.name);
-  }
-  for (const name of requested) {
-    const t = topics.find((x) => x.name === name);
-    if (!t) throw new Error(`${bag.path}: no topic ${name}; topics: ${listing()}`);
-    if (!IMAGE_TYPES.includes(t.type)) throw new Error(`${bag.path}: topic ${name} carries ${t.type}, expected ${IMAGE_TYPES.join(" or ")}`);
-  }
-  return [...requested];
-}
 
 export async function runBag(options: BagOptions, reportError: (err: unknown) => void): Promise<number> {
   if (path.resolve(options.input) === path.resolve(options.output)) throw new Error(`${options.output}: output would overwrite the input bag`);
