@@ -123,3 +123,20 @@ TEST(CfgReader, SharedCfgsUseOnlyKnownKeys) {
   }
   if (files == 0) GTEST_SKIP() << "no cfgs under " << LIGHTNET_SHARED_DIR;
 }
+
+TEST(CfgReader, ByteOrderMarkIsSkipped) {
+  const auto sections = parse_cfg("\xEF\xBB\xBF[net]\nwidth=4\n", "bom.cfg");
+  ASSERT_EQ(sections.size(), 1u);
+  EXPECT_EQ(sections[0].type(), "net");
+}
+
+TEST(CfgReader, UnusedKeysAreReportedWithTheirLines) {
+  std::vector<std::string> unused;
+  const std::string path = test::write_temp("unused.cfg",
+                                            "[net]\nwidth=4\nheight=4\nlearning_rate=0.1\n"
+                                            "[convolutional]\nfilters=2\nsize=1\njitter=.3\nfilterz=3\n");
+  const Network net = ir::load_cfg_reporting_unused(path, unused);
+  EXPECT_EQ(net.layers.size(), 1u);
+  EXPECT_EQ(unused, (std::vector<std::string>{"4: [net] learning_rate", "8: [convolutional] jitter",
+                                              "9: [convolutional] filterz"}));
+}

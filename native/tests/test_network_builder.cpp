@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <typeinfo>
 
+#include "darknet/random_weights.h"
 #include "lightnet/model_loader.h"
 #include "test_util.h"
 
@@ -241,6 +244,13 @@ TEST(NetworkBuilder, BadCfgErrorsNameFileAndLine) {
             dir + "yolo.cfg:8: [yolo]: input has 21 channels, expected 2 anchors x (5 classes + 5) = 20");
   EXPECT_EQ(error_of_text("mask.cfg", "[convolutional]\nfilters=20\nsize=1\n[yolo]\nmask=0,2\nanchors=1,2,3,4\nclasses=5\n"),
             dir + "mask.cfg:9: [yolo] mask=0,2: anchor index 2 out of range 0..1");
+  EXPECT_EQ(error_of_text("names.cfg",
+                          "[convolutional]\nfilters=14\nsize=1\n[yolo]\nanchors=1,2\nclasses=2\nnames=a,b,c\n"),
+            dir + "names.cfg:11: [yolo] names=a,b,c: expected 2 names (classes=2), found 3");
+  EXPECT_EQ(error_of_text("colors.cfg", "[convolutional]\nfilters=3\nsize=1\n[softmax]\ncolormap=0,0,0, 1,1,1\n"),
+            dir + "colors.cfg:9: [softmax] colormap=0,0,0, 1,1,1: expected a colour for each of the 3 classes, found 2");
+  EXPECT_EQ(error_of_text("colorv.cfg", "[convolutional]\nfilters=1\nsize=1\n[softmax]\ncolormap=0,0,256\n"),
+            dir + "colorv.cfg:9: [softmax] colormap=0,0,256: value 256 out of range 0..255");
   EXPECT_EQ(error_of_text("head.cfg", "[maxpool]\nsize=1\n[softmax]\n"),
             dir + "head.cfg:7: [softmax]: expects the previous layer to be a [convolutional] (its output is the head tensor)");
   EXPECT_EQ(error_of_text("net2.cfg", "[net]\nwidth=1\n"), dir + "net2.cfg:5: [net]: [net] may only be the first section");
@@ -270,4 +280,41 @@ TEST(NetworkBuilder, AbsurdSizesFailCleanly) {
             dir + "kernel.cfg:7: [convolutional] size=5000: expected <= 1024");
   EXPECT_EQ(model_error_of([&] { load_text("netw.cfg", "[dropout]\n", "[net]\nwidth=-4\nheight=3\n"); }),
             dir + "netw.cfg:2: [net] width=-4: expected > 0");
+}
+
+// Seeded mutations of a real cfg (bad values, deleted lines): each either loads or throws ModelError, never
+// anything else (no crash, no std::out_of_range, no bad_alloc from an absurd size).
+TEST(NetworkBuilder, MutatedCfgsLoadOrFailWithModelError) {
+  REQUIRE_SHARED(kFastestCoco);
+  std::ifstream f(test::shared_path(kFastestCoco));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(f, line);) lines.push_back(line);
+  const char* values[] = {"0", "-1", "abc", "", "99999999", "1,2,,3", "-200", "3.5", "1000", "2"};
+  darknet::SplitMix64 rng(7);
+  int errors = 0, loaded = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::vector<std::string> mutated = lines;
+    for (int k = 0; k < 2; ++k) {
+      const size_t i = size_t(rng.next() % mutated.size());
+      const size_t eq = mutated[i].find('=');
+      if (rng.next() % 4 == 0 || eq == std::string::npos)
+        mutated.erase(mutated.begin() + long(i));
+      else
+        mutated[i] = mutated[i].substr(0, eq + 1) + values[rng.next() % 10];
+    }
+    std::string text;
+    for (const auto& l : mutated) text += l + "\n";
+    const std::string path = test::write_temp("mutated.cfg", text);
+    try {
+      Network net = load_cfg(path);
+      ++loaded;
+    } catch (const ModelError& e) {
+      ++errors;
+      EXPECT_EQ(std::string(e.what()).rfind(path + ":", 0), 0u) << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "round " << round << ": " << typeid(e).name() << ": " << e.what();
+    }
+  }
+  EXPECT_GT(errors, 100);
+  EXPECT_GT(loaded, 10);
 }

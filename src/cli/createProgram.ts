@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { registerBagCommand } from "./bagCommand.js";
 import { registerEvalCommand } from "./evalCommand.js";
@@ -16,7 +17,8 @@ const PRECISIONS = ["fp32", "fp16", "int8"];
 export function createProgram(reportError: (err: unknown) => void): Command {
   const program = new Command("lightnet-trt")
     .description("LightNet / darknet CNN inference (YOLO detection + semantic segmentation) on a native engine")
-    .showHelpAfterError()
+    .version(packageVersion())
+    .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
   const backend = () => new Option("--backend <name>", "inference backend").choices(BACKENDS).default("auto");
@@ -67,4 +69,9 @@ export function createProgram(reportError: (err: unknown) => void): Command {
   registerEvalCommand(program, reportError);
 
   return program;
+}
+
+function packageVersion(): string {
+  const pkg = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version;
 }

@@ -16,11 +16,8 @@ export function frameToJson(source: string, width: number, height: number, frame
   let maskJson: InferJsonLine["mask"] = null;
   if (mask) {
     const head = info.heads.find((h) => h.layer === mask.headLayer);
-    // a loop, not Math.max(...ids): a full-size mask has more ids than a call may take arguments
-    let classes = head?.classes ?? 0;
-    for (const id of mask.classIds) if (id + 1 > classes) classes = id + 1;
-    const classPixels = new Array<number>(classes).fill(0);
-    for (const id of mask.classIds) classPixels[id]! += 1;
+    const classPixels = new Array<number>(head?.classes ?? 0).fill(0);
+    for (const id of mask.classIds) classPixels[id] = (classPixels[id] ?? 0) + 1;
     maskJson = { width: mask.width, height: mask.height, class_pixels: classPixels };
   }
   return {

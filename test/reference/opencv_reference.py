@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent reference for lightnet-trt: OpenCV DNN's darknet importer (cv2.dnn.readNetFromDarknet).
 
-For each image: blobFromImage(img, 1/255, (W, H), swapRB=True, crop=False) → forward → OpenCV's own [yolo]
+BN folding uses darknet's epsilon (see align_batchnorm_epsilon). For each image: blobFromImage(img, 1/255, (W, H), swapRB=True, crop=False) → forward → OpenCV's own [yolo]
 decoding (region layer output rows: cx, cy, w, h relative, objectness, objectness × class probability) →
 one candidate per (anchor, cell, class) with score >= threshold → class-wise cv2.dnn.NMSBoxes. Prints one JSON
 line per image: {"source","width","height","detections":[{"class_id","score","x","y","width","height"}]}.
@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 
 import cv2
 import numpy as np
@@ -34,6 +35,59 @@ def net_size(cfg_path):
                 if key in ("width", "height"):
                     size[key] = int(value)
     return size["width"], size["height"]
+
+
+def conv_sections(cfg_path):
+    """(darknet layer index, filters, batch_normalize) of each [convolutional], in file order."""
+    convs, index, current = [], -1, None
+    with open(cfg_path) as f:
+        for line in f:
+            line = line.split("#", 1)[0].split(";", 1)[0].strip()
+            if line.startswith("["):
+                if current is not None:
+                    convs.append(current)
+                current = None
+                if line != "[net]":
+                    index += 1
+                if line in ("[convolutional]", "[conv]"):
+                    current = {"index": index, "filters": 1, "bn": 0}
+            elif current is not None and "=" in line:
+                key, value = (s.strip() for s in line.split("=", 1))
+                if key == "filters":
+                    current["filters"] = int(value)
+                elif key == "batch_normalize":
+                    current["bn"] = int(value)
+    if current is not None:
+        convs.append(current)
+    return convs
+
+
+def align_batchnorm_epsilon(cfg_path, weights_path, out_dir):
+    """A copy of the weights whose variances make OpenCV's BN folding equal darknet's.
+
+    darknet (fuse_conv_batchnorm) and lightnet-trt divide by sqrt(variance + 1e-5); OpenCV's darknet importer
+    uses eps = 1e-6. Storing variance + 9e-6 makes OpenCV compute sqrt(variance + 1e-5) too, so the comparison
+    measures the engines, not this convention.
+    """
+    net = cv2.dnn.readNetFromDarknet(cfg_path, weights_path)
+    data = bytearray(open(weights_path, "rb").read())
+    major, minor, _ = np.frombuffer(data, np.int32, 3, 0)
+    offset = 12 + (8 if (major * 10 + minor) >= 2 and major < 1000 and minor < 1000 else 4)
+    for conv in conv_sections(cfg_path):
+        n = conv["filters"]
+        offset += 4 * n  # biases
+        if conv["bn"]:
+            offset += 8 * n  # scales, rolling means
+            var = np.frombuffer(data, np.float32, n, offset).copy() + np.float32(9e-6)
+            data[offset:offset + 4 * n] = var.tobytes()
+            offset += 4 * n
+        offset += 4 * net.getParam(net.getLayerId(f"conv_{conv['index']}"), 0).size
+    if offset != len(data):
+        sys.exit(f"{weights_path}: {len(data)} bytes, expected {offset} from {cfg_path}")
+    path = os.path.join(out_dir, "aligned.weights")
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
 
 
 def head_sources(net):
@@ -83,7 +137,8 @@ def main():
     parser.add_argument("images", nargs="+")
     args = parser.parse_args()
 
-    net = cv2.dnn.readNetFromDarknet(args.cfg, args.weights)
+    tmp = tempfile.TemporaryDirectory()
+    net = cv2.dnn.readNetFromDarknet(args.cfg, align_batchnorm_epsilon(args.cfg, args.weights, tmp.name))
     net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
     net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
     size = net_size(args.cfg)

@@ -38,9 +38,11 @@ class Profiler {
   void reset(const Network& net);
   void add(int layer, double ms) { if (layer >= 0 && size_t(layer) < ms_.size()) ms_[layer] += ms; }
   void count_run() { ++runs_; }
+  void note(int layer, const std::string& text) { if (layer >= 0 && size_t(layer) < notes_.size()) notes_[layer] = text; }
   std::vector<LayerTiming> take(const Network& net);
  private:
   std::vector<double> ms_;
+  std::vector<std::string> notes_;  // e.g. the oneDNN implementation chosen
   int runs_ = 0;
 };
 

@@ -327,6 +327,7 @@ std::unique_ptr<Plan> OnednnExecutor::build(int N) {
           throw std::runtime_error(layer_error(l, std::string("oneDNN convolution: ") + e.what()));
         }
         use(src, l.index);
+        profiler_.note(l.index, pd.impl_info_str());
         // Weights: darknet [oc][ic/g][k][k] = oihw / goihw, reordered once into the primitive's format.
         memory w_user({wdims, memory::data_type::f32, G == 1 ? tag::oihw : tag::goihw}, engine_,
                       const_cast<float*>(l.weights.data()));
@@ -501,7 +502,10 @@ std::unique_ptr<Plan> OnednnExecutor::build(int N) {
     use(o, L);
     memory s = M[o];
     dnnl::reorder r(s, user);
-    plan->steps.push_back({o, [this, r, s, user]() mutable { r.execute(stream_, s, user); }});
+    int at = o;  // profile the copy-out under the head layer reading `o`, if any
+    for (const Layer& h : net_.layers)
+      if ((h.type == LayerType::Yolo || h.type == LayerType::Softmax) && h.inputs.at(0) == o) at = h.index;
+    plan->steps.push_back({at, [this, r, s, user]() mutable { r.execute(stream_, s, user); }});
   }
 
   // 5. Liveness plan: each storage root spans from the first write to the last read of anything it holds.

@@ -31,6 +31,7 @@ std::string layer_label(const Layer& l) {
 
 void Profiler::reset(const Network& net) {
   ms_.assign(net.layers.size(), 0.0);
+  notes_.resize(net.layers.size());
   runs_ = 0;
 }
 
@@ -38,8 +39,10 @@ std::vector<LayerTiming> Profiler::take(const Network& net) {
   std::vector<LayerTiming> out;
   if (runs_ == 0) return out;
   for (size_t i = 0; i < ms_.size(); ++i)
-    out.push_back({int(i), layer_label(net.layers[i]), ms_[i] / runs_});
-  reset(net);
+    out.push_back({int(i), layer_label(net.layers[i]) + (notes_[i].empty() ? "" : " [" + notes_[i] + "]"),
+                   ms_[i] / runs_});
+  ms_.assign(ms_.size(), 0.0);
+  runs_ = 0;
   return out;
 }
 

@@ -182,7 +182,8 @@ std::vector<CfgEntry> CfgSection::unused_entries() const {
 
 std::vector<CfgSection> parse_cfg(const std::string& text, const std::string& file_name) {
   std::vector<CfgSection> sections;
-  std::istringstream in(text);
+  const bool bom = text.compare(0, 3, "\xEF\xBB\xBF") == 0;  // UTF-8 byte order mark from some editors
+  std::istringstream in(bom ? text.substr(3) : text);
   int line_no = 0;
   for (std::string raw; std::getline(in, raw);) {
     ++line_no;

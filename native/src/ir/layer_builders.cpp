@@ -77,6 +77,13 @@ std::vector<Color> read_colormap(const CfgSection& s) {
   return colors;
 }
 
+// A colormap, when given, needs a colour for every class (drawing indexes it by class id).
+void check_colormap_covers(const CfgSection& s, const std::vector<Color>& colors, int classes) {
+  if (!colors.empty() && int(colors.size()) < classes)
+    s.fail("colormap", "expected a colour for each of the " + str(classes) + " classes, found " +
+                           str(int(colors.size())));
+}
+
 // Output size of a darknet convolution along one axis, or -1 when the dilated kernel does not fit.
 int conv_out(int in, int size, int stride, int padding, int dilation) {
   const int span = dilation * (size - 1) + 1;
@@ -94,6 +101,7 @@ void build_convolutional(const CfgSection& s, Layer& l) {
   p.stride_x = positive_int(s, "stride_x", stride);
   p.stride_y = positive_int(s, "stride_y", stride);
   p.dilation = positive_int(s, "dilation", 1);
+  if (p.dilation > kMaxKernel) s.fail("dilation", "expected <= " + str(kMaxKernel));
   if (p.size == 1) p.dilation = 1;  // darknet ignores dilation for 1x1 kernels
   int padding = s.get_int("padding", 0);
   if (padding < 0 || padding > kMaxKernel) s.fail("padding", "expected 0.." + str(kMaxKernel));
@@ -238,11 +246,15 @@ void build_yolo(const CfgSection& s, Layer& l) {
   p.new_coords = flag(s, "new_coords");
   p.names = s.get_name_list("names");
   p.colormap = read_colormap(s);
+  if (!p.names.empty() && int(p.names.size()) != p.classes)
+    s.fail("names", "expected " + str(p.classes) + " names (classes=" + str(p.classes) + "), found " +
+                        str(int(p.names.size())));
+  check_colormap_covers(s, p.colormap, p.classes);
   const Shape in = l.input_shapes[0];
-  const int expected_c = int(p.mask.size()) * (p.classes + 5);
+  const int64_t expected_c = int64_t(p.mask.size()) * (p.classes + 5);
   if (in.c != expected_c)
     s.fail_section("input has " + str(in.c) + " channels, expected " + str(int(p.mask.size())) + " anchors x (" +
-                   str(p.classes) + " classes + 5) = " + str(expected_c));
+                   str(p.classes) + " classes + 5) = " + std::to_string(expected_c));
   l.output = in;
   l.params = p;
 }
@@ -254,6 +266,7 @@ void build_softmax(const CfgSection& s, Layer& l) {
   if (p.classes != in.c) s.fail("classes", "expected the input's channel count, " + str(in.c));
   p.groups = positive_int(s, "groups", 1);
   p.colormap = read_colormap(s);
+  check_colormap_covers(s, p.colormap, p.classes);
   if (s.get_float("temperature", 1.f) != 1.f) s.fail("temperature", "not supported (expected 1)");
   reject_keys(s, {"tree"});
   l.output = in;

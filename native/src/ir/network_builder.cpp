@@ -60,6 +60,13 @@ std::vector<std::string> unused_cfg_keys(const std::vector<CfgSection>& sections
   return out;
 }
 
+Network load_cfg_reporting_unused(const std::string& cfg_path, std::vector<std::string>& unused_keys) {
+  const auto sections = darknet::read_cfg_file(cfg_path);
+  Network net = build_network(sections, cfg_path);
+  unused_keys = unused_cfg_keys(sections);
+  return net;
+}
+
 }  // namespace lightnet::ir
 
 namespace lightnet {

@@ -15,4 +15,7 @@ Network build_network(const std::vector<darknet::CfgSection>& sections, const st
 // darknet warns about unknown keys instead of failing; lightnet accepts them too.
 std::vector<std::string> unused_cfg_keys(const std::vector<darknet::CfgSection>& sections);
 
+// lightnet::load_cfg that also returns unused_cfg_keys() of the file (for `info`).
+Network load_cfg_reporting_unused(const std::string& cfg_path, std::vector<std::string>& unused_keys);
+
 }  // namespace lightnet::ir

@@ -1,0 +1,271 @@
+// lightnet-tool: model info and inference benchmark without Node or OpenCV (for GPU machines and CI).
+//
+//   lightnet-tool info  --cfg C [--weights W] [--json]
+//   lightnet-tool bench --cfg C [--weights W] [--backend B] [--precision P] [--batch N] [--iters N]
+//                       [--warmup N] [--threads N] [--profile] [--json]
+//   lightnet-tool random-weights --cfg C --out FILE [--seed N]
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "lightnet/engine.h"
+#include "lightnet/model_loader.h"
+
+namespace {
+
+using namespace lightnet;
+
+const char* kUsage =
+    "usage:\n"
+    "  lightnet-tool info  --cfg FILE [--weights FILE] [--json]\n"
+    "  lightnet-tool bench --cfg FILE [--weights FILE] [--backend auto|cpu|cuda] [--precision fp32|fp16|int8]\n"
+    "                      [--batch N] [--iters N] [--warmup N] [--threads N] [--profile] [--json]\n"
+    "  lightnet-tool random-weights --cfg FILE --out FILE [--seed N]\n"
+    "bench times Engine::forward() only (no pre/post-processing); without --weights it uses seeded random\n"
+    "weights (seed 1, the same numbers random-weights writes). --threads 0 = all cores.\n"
+    "random-weights writes seeded random darknet weights for the cfg (loadable by darknet and OpenCV too).\n";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// --key value / --flag arguments, checked against the command's known options.
+struct Args {
+  std::map<std::string, std::string> values;
+  std::map<std::string, bool> flags;
+
+  Args(int argc, char** argv, const std::vector<std::string>& with_value, const std::vector<std::string>& switches) {
+    for (int i = 2; i < argc; ++i) {
+      std::string a = argv[i];
+      if (std::find(switches.begin(), switches.end(), a) != switches.end()) {
+        flags[a] = true;
+      } else if (std::find(with_value.begin(), with_value.end(), a) != with_value.end()) {
+        if (i + 1 >= argc) throw UsageError(a + ": expected a value");
+        values[a] = argv[++i];
+      } else {
+        throw UsageError("unknown option '" + a + "' for '" + argv[1] + "'");
+      }
+    }
+  }
+  bool has(const std::string& k) const { return values.count(k) > 0; }
+  std::string get(const std::string& k, const std::string& def = "") const {
+    auto it = values.find(k);
+    return it == values.end() ? def : it->second;
+  }
+  int get_int(const std::string& k, int def, int min) const {
+    if (!has(k)) return def;
+    const std::string& v = values.at(k);
+    size_t used = 0;
+    int n = 0;
+    try {
+      n = std::stoi(v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != v.size() || v.empty()) throw UsageError(k + ": expected an integer, found '" + v + "'");
+    if (n < min) throw UsageError(k + ": expected >= " + std::to_string(min) + ", found " + v);
+    return n;
+  }
+  bool flag(const std::string& k) const { return flags.count(k) > 0; }
+};
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\', out += c;
+    else if (c == '\n') out += "\\n";
+    else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else out += c;
+  }
+  return out + "\"";
+}
+
+std::string num(double v, int precision = 4) {
+  std::ostringstream o;
+  o.precision(precision);
+  o << std::fixed << v;
+  std::string s = o.str();
+  while (s.size() > 1 && s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
+std::string shape_text(const Shape& s) { return std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w); }
+
+std::string layer_details(const Layer& l) {
+  switch (l.type) {
+    case LayerType::Convolutional: {
+      const ConvParams& p = l.as<ConvParams>();
+      std::string s = std::to_string(p.filters) + " " + std::to_string(p.size) + "x" + std::to_string(p.size) + "/" +
+                      std::to_string(p.stride_x);
+      if (p.stride_y != p.stride_x) s += "x" + std::to_string(p.stride_y);
+      if (p.groups > 1) s += " groups " + std::to_string(p.groups);
+      if (p.dilation > 1) s += " dil " + std::to_string(p.dilation);
+      if (p.batch_normalize) s += " bn";
+      return s + " " + to_string(p.activation);
+    }
+    case LayerType::Maxpool: {
+      const MaxpoolParams& p = l.as<MaxpoolParams>();
+      return std::to_string(p.size) + "x" + std::to_string(p.size) + "/" + std::to_string(p.stride_x);
+    }
+    case LayerType::Upsample: return "x" + std::to_string(l.as<UpsampleParams>().stride);
+    case LayerType::Yolo: {
+      const YoloParams& p = l.as<YoloParams>();
+      return std::to_string(p.classes) + " classes" + (p.new_coords ? " new_coords" : "");
+    }
+    case LayerType::Softmax: return std::to_string(l.as<SoftmaxParams>().classes) + " classes";
+    default: break;
+  }
+  std::string s;
+  for (int i : l.inputs) s += (s.empty() ? "" : ",") + std::to_string(i);
+  return "from " + s;
+}
+
+Network load(const Args& args) {
+  if (!args.has("--cfg")) throw UsageError("--cfg is required");
+  Network net = load_cfg(args.get("--cfg"));
+  if (args.has("--weights")) load_weights(net, args.get("--weights"));
+  return net;
+}
+
+int cmd_info(const Args& args) {
+  Network net = load(args);
+  if (args.flag("--json")) {
+    std::string j = "{\"cfg\":" + json_string(net.cfg_path) + ",\"input\":{\"c\":" + std::to_string(net.input.c) +
+                    ",\"h\":" + std::to_string(net.input.h) + ",\"w\":" + std::to_string(net.input.w) +
+                    "},\"gflops\":" + num(net.gflops()) + ",\"params\":" + std::to_string(net.parameter_count()) +
+                    ",\"has_weights\":" + (net.has_weights ? "true" : "false") + ",\"layers\":[";
+    for (size_t i = 0; i < net.layers.size(); ++i) {
+      const Layer& l = net.layers[i];
+      j += std::string(i ? "," : "") + "{\"index\":" + std::to_string(l.index) + ",\"type\":" +
+           json_string(to_string(l.type)) + ",\"details\":" + json_string(layer_details(l)) + ",\"inputs\":[";
+      for (size_t k = 0; k < l.inputs.size(); ++k) j += (k ? "," : "") + std::to_string(l.inputs[k]);
+      j += "],\"output\":[" + std::to_string(l.output.c) + "," + std::to_string(l.output.h) + "," +
+           std::to_string(l.output.w) + "],\"gflops\":" + num(l.flops / 1e9, 6) + "}";
+    }
+    j += "],\"heads\":[";
+    for (size_t i = 0; i < net.heads.size(); ++i) {
+      const Head& h = net.heads[i];
+      j += std::string(i ? "," : "") + "{\"kind\":\"" + (h.kind == Head::Kind::Yolo ? "yolo" : "segmentation") +
+           "\",\"layer\":" + std::to_string(h.layer) + ",\"source\":" + std::to_string(h.source) + ",\"shape\":[" +
+           std::to_string(net.layers[h.source].output.c) + "," + std::to_string(net.layers[h.source].output.h) +
+           "," + std::to_string(net.layers[h.source].output.w) + "]}";
+    }
+    std::cout << j << "]}\n";
+    return 0;
+  }
+  std::printf("%s\ninput %s\n%5s %-14s %-34s %-14s %s\n", net.cfg_path.c_str(), shape_text(net.input).c_str(),
+              "layer", "type", "details", "output", "GFLOPs");
+  for (const Layer& l : net.layers)
+    std::printf("%5d %-14s %-34s %-14s %.3f\n", l.index, to_string(l.type), layer_details(l).c_str(),
+                shape_text(l.output).c_str(), l.flops / 1e9);
+  std::printf("total: %.2f GFLOPs, %.2f M parameters (%lld)\n", net.gflops(), net.parameter_count() / 1e6,
+              static_cast<long long>(net.parameter_count()));
+  for (const Head& h : net.heads)
+    std::printf("head: %s layer %d, fed by layer %d (%s)\n", h.kind == Head::Kind::Yolo ? "yolo" : "segmentation",
+                h.layer, h.source, shape_text(net.layers[h.source].output).c_str());
+  return 0;
+}
+
+int cmd_bench(const Args& args) {
+  Network net = load(args);
+  if (!net.has_weights) randomize_weights(net, 1);
+  BuildOptions opt;
+  opt.backend = args.get("--backend", "auto");
+  try {
+    opt.precision = parse_precision(args.get("--precision", "fp32"));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--precision: ") + e.what());
+  }
+  opt.batch = args.get_int("--batch", 1, 1);
+  opt.threads = args.get_int("--threads", 0, 0);
+  opt.profile = args.flag("--profile");
+  const int iters = args.get_int("--iters", 20, 1), warmup = args.get_int("--warmup", 3, 0);
+  auto engine = build_engine(net, opt);
+
+  std::vector<float> input(size_t(net.input.size()) * opt.batch);
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  for (float& v : input) v = u(rng);
+  for (int i = 0; i < warmup; ++i) engine->forward(input.data(), opt.batch);
+  engine->take_profile();  // drop warm-up timings
+  std::vector<double> ms;
+  for (int i = 0; i < iters; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    engine->forward(input.data(), opt.batch);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::vector<double> sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  const double median = iters % 2 ? sorted[iters / 2] : (sorted[iters / 2 - 1] + sorted[iters / 2]) / 2;
+  const double p90 = sorted[std::min(iters - 1, int(std::ceil(0.9 * iters)) - 1)];
+  const double min = sorted.front();
+  if (opt.profile) {
+    auto prof = engine->take_profile();
+    std::sort(prof.begin(), prof.end(), [](const LayerTiming& a, const LayerTiming& b) { return a.ms > b.ms; });
+    double total = 0;
+    for (const auto& t : prof) total += t.ms;
+    std::fprintf(stderr, "per-layer profile (mean ms per inference, sum %.2f ms):\n", total);
+    for (const auto& t : prof)
+      if (t.ms > 0) std::fprintf(stderr, "%9.3f  %5.1f%%  %s\n", t.ms, 100 * t.ms / total, t.name.c_str());
+  }
+  if (args.flag("--json")) {
+    std::cout << "{\"median_ms\":" << num(median) << ",\"p90_ms\":" << num(p90) << ",\"min_ms\":" << num(min)
+              << ",\"iters\":" << iters << ",\"backend\":" << json_string(engine->backend())
+              << ",\"precision\":" << json_string(to_string(engine->precision())) << ",\"batch\":" << opt.batch
+              << "}\n";
+  } else {
+    std::printf("%s: backend %s, %s, batch %d, %d iterations (+%d warm-up)\n", net.cfg_path.c_str(),
+                engine->backend().c_str(), to_string(engine->precision()), opt.batch, iters, warmup);
+    std::printf("median %.2f ms, p90 %.2f ms, min %.2f ms (%.1f images/s)\n", median, p90, min,
+                1000.0 * opt.batch / median);
+  }
+  return 0;
+}
+
+int cmd_random_weights(const Args& args) {
+  if (!args.has("--out")) throw UsageError("--out is required");
+  Network net = load(args);
+  const int seed = args.get_int("--seed", 1, 0);
+  write_random_weights(net, args.get("--out"), uint64_t(seed));
+  std::printf("wrote %s (%lld floats, seed %d)\n", args.get("--out").c_str(),
+              static_cast<long long>(net.weights_float_count()), seed);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  try {
+    if (cmd == "info") return cmd_info(Args(argc, argv, {"--cfg", "--weights"}, {"--json"}));
+    if (cmd == "bench")
+      return cmd_bench(Args(argc, argv,
+                            {"--cfg", "--weights", "--backend", "--precision", "--batch", "--iters", "--warmup",
+                             "--threads"},
+                            {"--json", "--profile"}));
+    if (cmd == "random-weights") return cmd_random_weights(Args(argc, argv, {"--cfg", "--out", "--seed"}, {}));
+    throw UsageError("unknown command '" + cmd + "' (expected info, bench or random-weights)");
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "lightnet-tool: %s\n%s", e.what(), kUsage);
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lightnet-tool: %s\n", e.what());
+    return 1;
+  }
+}
