@@ -6,7 +6,7 @@
 #include "darknet/cfg_reader.h"
 #include "ir/network_builder.h"
 #include "lightnet/model_loader.h"
-#include "test_util.h"
+#include "model_test_util.h"
 
 using namespace lightnet;
 using darknet::parse_cfg;

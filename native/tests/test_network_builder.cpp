@@ -7,7 +7,7 @@
 
 #include "darknet/random_weights.h"
 #include "lightnet/model_loader.h"
-#include "test_util.h"
+#include "model_test_util.h"
 
 using namespace lightnet;
 using test::model_error_of;

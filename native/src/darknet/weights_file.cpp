@@ -1,5 +1,6 @@
 #include "darknet/weights_file.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
