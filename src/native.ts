@@ -81,7 +81,7 @@ export interface NativeBinding {
   readImage?(path: string): Promise<RawImage>;
   writeImage?(path: string, image: RawImage): Promise<void>;
   /** video files / cameras and in-memory codecs (native/src/addon/video.cpp); absent without OpenCV */
-  VideoReader?: new (source: string | number) => NativeVideoReader;
+  VideoReader?: new (source: string | number, cameraSize?: { width: number; height: number }) => NativeVideoReader;
   VideoWriter?: new (path: string, width: number, height: number, fps: number) => NativeVideoWriter;
   decodeImage?(bytes: Uint8Array, what: string): Promise<RawImage>;
   encodeImage?(image: RawImage, extension: string): Promise<Uint8Array>;

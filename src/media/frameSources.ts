@@ -114,12 +114,12 @@ class BagImages implements FrameSource {
   }
 }
 
-function openVideo(source: string | number): NativeVideoReader {
+function openVideo(source: string | number, cameraSize?: { width: number; height: number }): NativeVideoReader {
   const native = loadNative();
   if (!native.VideoReader) throw new Error(`${source}: cannot read video: the addon was built without OpenCV (install libopencv-dev and rebuild)`);
   const Reader = native.VideoReader;
   try {
-    return new Reader(source);
+    return cameraSize ? new Reader(source, cameraSize) : new Reader(source);
   } catch (err) {
     throw new Error((err as Error).message);
   }
@@ -135,8 +135,8 @@ function isBag(input: string): boolean {
  * directory needs `imageTopics` (or takes every image topic); a file with a video extension is a video;
  * anything else is image files.
  */
-export async function openFrameSource(input: string, imageTopics: readonly string[] = []): Promise<FrameSource> {
-  if (/^\d+$/.test(input) && !existsSync(input)) return new Video(`camera ${input}`, "camera", openVideo(Number(input)));
+export async function openFrameSource(input: string, imageTopics: readonly string[] = [], cameraSize?: { width: number; height: number }): Promise<FrameSource> {
+  if (/^\d+$/.test(input) && !existsSync(input)) return new Video(`camera ${input}`, "camera", openVideo(Number(input), cameraSize));
   if (isBag(input)) {
     const bag = await openBag(input);
     try {

@@ -22,8 +22,9 @@ class VideoReader {
  public:
   // Anything OpenCV's FFmpeg backend opens. Throws MediaError if it cannot be opened or has no frame size.
   static std::unique_ptr<VideoReader> open_file(const std::string& path);
-  // A camera by index (V4L2 on Linux).
-  static std::unique_ptr<VideoReader> open_camera(int index);
+  // A camera by index (V4L2 on Linux); a requested capture size (0 = the camera's default) is asked for,
+  // and info() reports what the camera actually delivers.
+  static std::unique_ptr<VideoReader> open_camera(int index, int width = 0, int height = 0);
   ~VideoReader();
   VideoReader(const VideoReader&) = delete;
   VideoReader& operator=(const VideoReader&) = delete;

@@ -67,9 +67,14 @@ class VideoReaderWrap : public Napi::ObjectWrap<VideoReaderWrap> {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !(info[0].IsString() || info[0].IsNumber()))
       throw Napi::TypeError::New(env, "VideoReader(source): a file path or a camera index expected");
+    int width = 0, height = 0;  // optional {width, height}: requested camera capture size
+    if (info.Length() > 1 && info[1].IsObject()) {
+      ReadInt(info[1].As<Napi::Object>(), "width", width);
+      ReadInt(info[1].As<Napi::Object>(), "height", height);
+    }
     reader_ = Guard(env, [&] {
       return info[0].IsString() ? lightnet::VideoReader::open_file(info[0].As<Napi::String>().Utf8Value())
-                                : lightnet::VideoReader::open_camera(info[0].As<Napi::Number>().Int32Value());
+                                : lightnet::VideoReader::open_camera(info[0].As<Napi::Number>().Int32Value(), width, height);
     });
   }
 

@@ -1,5 +1,5 @@
 // Video and in-memory codecs for offline runs (built with OpenCV only):
-//   new VideoReader(pathOrCameraIndex) → .info(), .read() → Promise<{image, positionMs} | null>, .close()
+//   new VideoReader(pathOrCameraIndex, {width, height}?) → .info(), .read() → Promise<{image, positionMs} | null>, .close()
 //   new VideoWriter(path, width, height, fps) → .write(image) → Promise<void>, .close()
 //   decodeImage(bytes, what) → Promise<RawImage>;  encodeImage(image, ".png") → Promise<Uint8Array>
 #pragma once

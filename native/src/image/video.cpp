@@ -89,12 +89,16 @@ std::unique_ptr<VideoReader> VideoReader::open_file(const std::string& path) {
   return finish_open(std::move(impl));
 }
 
-std::unique_ptr<VideoReader> VideoReader::open_camera(int index) {
+std::unique_ptr<VideoReader> VideoReader::open_camera(int index, int width, int height) {
   auto impl = std::make_unique<Impl>();
   impl->name = "camera " + std::to_string(index);
   impl->camera = true;
   try {
     impl->capture.open(index, cv::CAP_ANY);
+    if (impl->capture.isOpened() && width > 0 && height > 0) {
+      impl->capture.set(cv::CAP_PROP_FRAME_WIDTH, width);
+      impl->capture.set(cv::CAP_PROP_FRAME_HEIGHT, height);
+    }
   } catch (const cv::Exception& e) {
     throw MediaError(impl->name, std::string("cannot open camera (") + e.err + ")");
   }
