@@ -5,11 +5,12 @@
  * /usr/bin/python3, independently of the addon.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { McapBagWriter } from "../src/bag/McapBagWriter.js";
+import { openBag } from "../src/bag/openBag.js";
 import { readImage } from "../src/image/readImage.js";
 import { runCli } from "./support/runCli.js";
 import { testPaths } from "./support/testPaths.js";
@@ -133,5 +134,46 @@ print(n, int(c.get(cv2.CAP_PROP_FRAME_WIDTH)), int(c.get(cv2.CAP_PROP_FRAME_HEIG
     expect(run.stderr).toContain(`${junk}: cannot open video (not a video OpenCV/FFmpeg can read)`);
     expect(run.stderr).toContain(`${absent}: no such file`);
     expect(run.lines.map((l) => JSON.parse(l).source)).toEqual([path.join(testPaths.images, "dog.jpg")]);
+  });
+});
+
+describe("bag and eval commands", () => {
+  it("bag: writes the node's topics for a recorded camera", async () => {
+    const input = path.join(dir, "rec.mcap");
+    const image = await readImage(path.join(testPaths.images, "pexels_double_decker_bus.jpg"));
+    const w = await McapBagWriter.create(input);
+    for (const sec of [10, 11]) {
+      const msg = { header: { stamp: { sec, nanosec: 0 }, frame_id: "cam" }, height: image.height, width: image.width, encoding: "bgr8", is_bigendian: 0, step: image.step, data: image.data };
+      await w.write("/sensing/camera/image_raw", "sensor_msgs/msg/Image", msg, BigInt(sec) * 1_000_000_000n);
+    }
+    await w.close();
+    const output = path.join(dir, "rec-out.mcap");
+    const run = runCli(["bag", "--input", input, "--output", output, ...model, "--debug-image", "--node-name", "detector"]);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain(`wrote ${output} (/detector/out/objects: 2, /detector/out/image: 2)`);
+    const bag = await openBag(output);
+    expect(bag.topics().map((t) => [t.name, t.type, t.messageCount])).toEqual([
+      ["/detector/out/objects", "tier4_perception_msgs/msg/DetectedObjectsWithFeature", 2],
+      ["/detector/out/image", "sensor_msgs/msg/Image", 2],
+    ]);
+    await bag.close();
+    expect(runCli(["bag", "--input", input, "--output", input, ...model]).stderr).toContain("output would overwrite the input bag");
+  });
+
+  it("eval: scores a recorded run from the command line", () => {
+    const run = path.join(dir, "eval-run.jsonl");
+    expect(runCli(["eval", ...model, "--images", path.join(testPaths.images, "dog.jpg"), "--save-predictions", run]).status).toBe(0);
+    const labels = path.join(dir, "labels");
+    mkdirSync(labels);
+    // darknet labels: the dog the model finds, as a normalised centre box of the 768×576 image
+    const dog = JSON.parse(readFileSync(run, "utf8")).detections.find((d: { label: string }) => d.label === "dog");
+    writeFileSync(path.join(labels, "dog.txt"), `16 ${(dog.x + dog.width / 2) / 768} ${(dog.y + dog.height / 2) / 576} ${dog.width / 768} ${dog.height / 576}\n`);
+    const r = runCli(["eval", "--predictions", run, "--gt", labels, "--json"]);
+    expect(r.status).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.detection.classes[16].ap50).toBeCloseTo(1, 9);
+    // the other detected classes have no ground truth: no AP, not in the mean
+    expect(result.detection.map50).toBeCloseTo(1, 9);
+    expect(runCli(["eval", "--gt", labels]).stderr).toContain("give --images to run the model, or --predictions to evaluate a recorded run");
   });
 });
