@@ -15,7 +15,7 @@ import { evaluateDetections, type DetectionReport } from "../eval/detectionAp.js
 import { readGroundTruth } from "../eval/groundTruth/readGroundTruth.js";
 import { decodeLabelPng, encodeClassIdPng } from "../eval/labelPng.js";
 import { latencyStats, type LatencyStats } from "../eval/latencyStats.js";
-import { parsePredictionLines } from "../eval/readPredictions.js";
+import { parsePredictions, type ImageSizeLookup } from "../eval/readPredictions.js";
 import { buildHtmlReport } from "../eval/report/htmlReport.js";
 import { ConfusionMatrix, type SegmentationReport } from "../eval/segmentationIou.js";
 import { imageKey, type ClassIdImage, type PredictedImage } from "../eval/types.js";
@@ -117,8 +117,22 @@ async function runModel(options: EvalOptions, reportError: (e: unknown) => void)
   return { frames, labels: engine.labels, masks, heads: engine.info.heads, wallSeconds, engine: { backend: engine.backend, precision: engine.precision } };
 }
 
-function readRun(file: string, maskDir: string | undefined): Run {
-  const run = parsePredictionLines(readFileSync(file, "utf8"), file);
+/** Sizes of `known` frames first (no decode needed); else the image file itself is read. */
+function sizeLookup(known: readonly PredictedImage[]): ImageSizeLookup {
+  const byKey = new Map(known.map((f) => [f.key, f]));
+  return async (key, source) => {
+    const frame = byKey.get(key);
+    if (frame) return frame;
+    try {
+      return await readImage(source);
+    } catch (err) {
+      throw new Error(`${source}: its boxes are relative to the image, whose size is unknown (${(err as Error).message})`);
+    }
+  };
+}
+
+async function readRun(file: string, maskDir: string | undefined, sizesFrom: readonly PredictedImage[] = []): Promise<Run> {
+  const run = await parsePredictions(readFileSync(file, "utf8"), file, sizeLookup(sizesFrom));
   return { frames: run.frames, labels: run.labels, masks: maskDir ? readMaskDir(maskDir, run.frames.map((f) => f.key)) : new Map(), heads: [] };
 }
 
@@ -173,7 +187,7 @@ export interface EvalResult {
 }
 
 export async function runEval(options: EvalOptions, reportError: (e: unknown) => void): Promise<EvalResult> {
-  const run = options.predictions ? readRun(options.predictions, options.predictionMasks) : await runModel(options, reportError);
+  const run = options.predictions ? await readRun(options.predictions, options.predictionMasks) : await runModel(options, reportError);
   const notes: string[] = [];
   const result: EvalResult = { notes };
   if (!run.frames.length) throw new Error("no frames to evaluate (no readable images or prediction lines)");
@@ -195,7 +209,7 @@ export async function runEval(options: EvalOptions, reportError: (e: unknown) =>
     result.segmentation = segmentationReport(run, options.segLabels, colormap, notes);
   }
   if (options.against) {
-    const other = readRun(options.against, options.againstMasks);
+    const other = await readRun(options.against, options.againstMasks, run.frames);
     result.agreement = compareRuns(other.frames, run.frames, other.masks, run.masks, { iouThreshold: options.iouThreshold });
   }
   const latencies = run.frames.map((f) => f.latencyMs).filter((v): v is number => v !== undefined);
