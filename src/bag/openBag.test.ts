@@ -10,6 +10,10 @@ import zstd from "@foxglove/wasm-zstd";
 import initSqlJs from "sql.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { McapWriter } from "@mcap/core";
+import { CdrCodec } from "../ros/messages/cdr.js";
+import { ros2msgSchema } from "../ros/messages/schema.js";
+import { FileWritable } from "./FileWritable.js";
 import { McapBagWriter } from "./McapBagWriter.js";
 import { openBag } from "./openBag.js";
 import type { BagMessage } from "./types.js";
@@ -113,6 +117,26 @@ describe("openBag", () => {
     await bag.close();
   });
 
+  it("reads MCAP chunks compressed with lz4", async () => {
+    // No lz4 compressor ships with the MCAP libraries: chunks are wrapped in LZ4 frames of stored blocks,
+    // which is valid LZ4 and goes through the same frame decoder.
+    const file = path.join(dir, "lz4.mcap");
+    const out = await FileWritable.create(file);
+    const w = new McapWriter({ writable: out, compressChunk: (data) => ({ compression: "lz4", compressedData: lz4StoredFrame(data) }) });
+    await w.start({ profile: "ros2", library: "test" });
+    const channels = new Map<string, number>();
+    for (const m of messages) {
+      if (!channels.has(m.topic)) {
+        const schemaId = await w.registerSchema({ name: m.type, encoding: "ros2msg", data: new TextEncoder().encode(ros2msgSchema(m.type)) });
+        channels.set(m.topic, await w.registerChannel({ schemaId, topic: m.topic, messageEncoding: "cdr", metadata: new Map() }));
+      }
+      await w.addMessage({ channelId: channels.get(m.topic)!, sequence: 0, logTime: m.time, publishTime: m.time, data: CdrCodec.for(m.type).serialize(m.message) });
+    }
+    await w.end();
+    await out.close();
+    expect(await collect(file, ["/a", "/b"])).toEqual(reference);
+  });
+
   it("names the metadata field that is wrong", async () => {
     const bagDir = path.join(dir, "bad_meta");
     mkdirSync(bagDir);
@@ -122,3 +146,42 @@ describe("openBag", () => {
     await expect(openBag(bagDir)).rejects.toThrow('compression_format "bz2", expected "zstd" or none');
   });
 });
+
+/** xxHash32 (for the LZ4 frame header checksum). */
+function xxh32(buf: Uint8Array, seed = 0): number {
+  const P1 = 2654435761, P2 = 2246822519, P3 = 3266489917, P4 = 668265263, P5 = 374761393;
+  const rotl = (x: number, r: number) => ((x << r) | (x >>> (32 - r))) >>> 0;
+  const mul = (a: number, b: number) => Math.imul(a, b) >>> 0;
+  const u32 = (p: number) => (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
+  let i = 0;
+  let h: number;
+  if (buf.length >= 16) {
+    let v1 = (seed + P1 + P2) >>> 0, v2 = (seed + P2) >>> 0, v3 = seed >>> 0, v4 = (seed - P1) >>> 0;
+    for (; i + 16 <= buf.length; i += 16) {
+      v1 = mul(rotl((v1 + mul(u32(i), P2)) >>> 0, 13), P1);
+      v2 = mul(rotl((v2 + mul(u32(i + 4), P2)) >>> 0, 13), P1);
+      v3 = mul(rotl((v3 + mul(u32(i + 8), P2)) >>> 0, 13), P1);
+      v4 = mul(rotl((v4 + mul(u32(i + 12), P2)) >>> 0, 13), P1);
+    }
+    h = (rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18)) >>> 0;
+  } else h = (seed + P5) >>> 0;
+  h = (h + buf.length) >>> 0;
+  for (; i + 4 <= buf.length; i += 4) h = mul(rotl((h + mul(u32(i), P3)) >>> 0, 17), P4);
+  for (; i < buf.length; i++) h = mul(rotl((h + mul(buf[i]!, P5)) >>> 0, 11), P1);
+  h ^= h >>> 15;
+  h = mul(h, P2);
+  h ^= h >>> 13;
+  h = mul(h, P3);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** An LZ4 frame holding `data` in one stored (uncompressed) block: magic, FLG, BD, header checksum, block, end mark. */
+function lz4StoredFrame(data: Uint8Array): Uint8Array {
+  const descriptor = Uint8Array.from([0x60, 0x70]); // version 1, independent blocks; 4 MB max block
+  const out = new Uint8Array(7 + 4 + data.length + 4);
+  out.set([0x04, 0x22, 0x4d, 0x18, ...descriptor, (xxh32(descriptor) >>> 8) & 0xff]);
+  new DataView(out.buffer).setUint32(7, (data.length | 0x80000000) >>> 0, true);
+  out.set(data, 11);
+  return out;
+}
