@@ -4,7 +4,7 @@
  * where it matters (read-only parameters refused before the node's callback, typed declare).
  */
 import type {
-  ParameterDescriptor, ParameterValue, QosProfile, RosLogger, RosNodeHandle, RosPublisher, RosTimer, SetParametersResult,
+  ParameterDescriptor, ParameterValue, QosProfile, RosLogger, RosNodeHandle, RosPublisher, SetParametersResult,
 } from "./rosInterface.js";
 
 export class FakePublisher<T> implements RosPublisher<T> {
@@ -64,10 +64,6 @@ export class FakeRosNode implements RosNodeHandle {
 
   onSetParameters(callback: (changes: { name: string; value: ParameterValue }[]) => SetParametersResult): void {
     this.#onSet = callback;
-  }
-
-  createTimer(_periodMs: number, _callback: () => void): RosTimer {
-    return { cancel: () => {} };
   }
 
   shutdown(exitCode: number): void {

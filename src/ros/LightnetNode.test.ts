@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import pngjs from "pngjs";
 import { describe, expect, it } from "vitest";
 import { ControlledFactory, flush, type GatedDetector } from "./fakeDetector.testutil.js";
 import { FakeRosNode } from "./FakeRosNode.testutil.js";
@@ -103,6 +104,34 @@ describe("LightnetNode wiring", () => {
     expect(node.droppedFrames).toEqual([3]);
   });
 
+  it("input_transport=compressed decodes PNG/JPEG frames; undecodable data is skipped with a warning", async () => {
+    const { ros, node } = await startNode({ input_transport: "compressed" });
+    expect(ros.subscriptions.get("~/in/image")).toMatchObject({ type: "sensor_msgs/msg/CompressedImage", qos: "sensor_data" });
+    const png = new pngjs.PNG({ width: 6, height: 2 });
+    png.data = Buffer.alloc(6 * 2 * 4, 90);
+    const header = { stamp: { sec: 7, nanosec: 0 }, frame_id: "cam" };
+    ros.deliver("~/in/image", { header, format: "png", data: new Uint8Array(pngjs.PNG.sync.write(png)) });
+    ros.deliver("~/in/image", { header, format: "bmp", data: Uint8Array.from([0x42, 0x4d, 0, 0]) });
+    await node.whenIdle();
+    const objects = ros.publisher<DetectedObjectsWithFeature>("~/out/objects").messages;
+    expect(objects.map((o) => o.feature_objects[0]?.feature.roi.width)).toEqual([3]); // left half of 6 px
+    expect(ros.messagesAt("warn")).toEqual(['~/in/image: cannot decode (format "bmp": expected JPEG or PNG data, found bytes 42 4d 00 00); frame skipped']);
+  });
+
+  it("an inference error is reported (throttled) and later frames still publish", async () => {
+    const { ros, node, factory } = await startNode();
+    factory.newest.failWith = "CUDA error: out of memory";
+    ros.deliver("~/in/image", frame(1));
+    await node.whenIdle();
+    ros.deliver("~/in/image", frame(2));
+    await node.whenIdle();
+    factory.newest.failWith = null;
+    ros.deliver("~/in/image", frame(3));
+    await node.whenIdle();
+    expect(ros.messagesAt("warn")).toEqual(["inference failed: CUDA error: out of memory"]);
+    expect(ros.publisher<DetectedObjectsWithFeature>("~/out/objects").messages.map((m) => m.header.stamp.sec)).toEqual([3]);
+  });
+
   it("skips an unsupported encoding with one throttled warning", async () => {
     const { ros, node } = await startNode();
     for (let i = 0; i < 3; i++) ros.deliver("~/in/image", { ...frame(1), encoding: "16UC1" });
@@ -183,6 +212,7 @@ describe("LightnetNode parameters and engine lifecycle", () => {
     expect(statusOf(ros)).toMatchObject({ state: EngineState.FAILED, last_error: 'model_cfg: expected a file path, found ""; score_threshold: expected 0..1, found 3' });
     ros.setParameters({ model_cfg: cfg });
     expect(factory.builds).toHaveLength(0); // score_threshold still invalid
+    expect(statusOf(ros)?.last_error).toBe("score_threshold: expected 0..1, found 3");
     ros.setParameters({ score_threshold: 0.5 });
     await node.whenIdle();
     expect(factory.builds).toHaveLength(1);

@@ -4,18 +4,16 @@
  * publishes Autoware's messages per camera. Everything ROS goes through RosNodeHandle.
  */
 import type { FrameResult, RawImage } from "../engine/types.js";
+import { CameraOutputs, type Frame } from "./CameraOutputs.js";
+import { decodeCompressedImage } from "./compressedImage.js";
 import type { Detector, DetectorFactory } from "./detector.js";
 import { EngineSupervisor, type SupervisorStatus } from "./EngineSupervisor.js";
 import { toRawImage } from "./imageInput.js";
 import { chooseLabelMap, type ClassMapping } from "./labelMap.js";
 import { LatestFrameScheduler, type CameraFrame } from "./LatestFrameScheduler.js";
-import { float64Stamped, timeFromNanoseconds, timeToNanoseconds } from "./messages/debugMessages.js";
-import { buildDetectedObjects } from "./messages/detectedObjects.js";
-import { buildColorMaskImage, buildMaskImage, overlayRoisOnMask } from "./messages/maskImages.js";
-import { buildOverlayImage } from "./messages/overlayImage.js";
+import { float64Stamped, timeFromNanoseconds } from "./messages/debugMessages.js";
 import {
-  EngineState, MessageType, ObjectLabel, type CompressedImage, type DetectedObjectsWithFeature, type EngineStatus,
-  type Float64Stamped, type Header, type Image,
+  EngineState, MessageType, type CompressedImage, type EngineStatus, type Float64Stamped, type Header, type Image,
 } from "./messages/types.js";
 import {
   descriptorOf, engineOptionsOf, PARAMETER_SPECS, parameterSpec, toNodeParameters, validateParameter, type NodeParameters,
@@ -27,7 +25,7 @@ export interface LightnetNodeOptions {
   createDetector: DetectorFactory;
   /** the package's config/ (shipped label maps) */
   configDir: string;
-  /** decodes sensor_msgs/CompressedImage when input_transport is compressed; absent: such frames are skipped */
+  /** decodes sensor_msgs/CompressedImage when input_transport is compressed (default: JPEG/PNG in JS) */
   decodeCompressed?: (message: CompressedImage) => RawImage;
   /** monotonic milliseconds for processing and cycle times */
   monotonicMs?: () => number;
@@ -35,21 +33,6 @@ export interface LightnetNodeOptions {
   warnPeriodMs?: number;
 }
 
-interface Frame {
-  header: Header;
-  image: RawImage;
-}
-
-interface CameraOutputs {
-  input: string;
-  objects: RosPublisher<DetectedObjectsWithFeature>;
-  mask: RosPublisher<Image>;
-  colorMask: RosPublisher<Image>;
-  overlay: RosPublisher<Image>;
-  pipelineLatency: RosPublisher<Float64Stamped>;
-}
-
-const LABEL_NAMES = Object.fromEntries(Object.entries(ObjectLabel).map(([name, value]) => [value, name])) as Record<number, string>;
 const STATE_CODE = { building: EngineState.BUILDING, ready: EngineState.READY, failed: EngineState.FAILED } as const;
 
 export class LightnetNode {
@@ -91,17 +74,7 @@ export class LightnetNode {
     this.#cyclicTime = ros.createPublisher<Float64Stamped>(MessageType.Float64Stamped, "~/debug/cyclic_time_ms", "default");
 
     const many = this.#params.inputTopics.length > 1;
-    this.#cameras = this.#params.inputTopics.map((input, i) => {
-      const suffix = many ? String(i) : "";
-      return {
-        input,
-        objects: ros.createPublisher<DetectedObjectsWithFeature>(MessageType.DetectedObjectsWithFeature, `~/out/objects${suffix}`, "default"),
-        mask: ros.createPublisher<Image>(MessageType.Image, `~/out/mask${suffix}`, "default"),
-        colorMask: ros.createPublisher<Image>(MessageType.Image, `~/out/color_mask${suffix}`, "default"),
-        overlay: ros.createPublisher<Image>(MessageType.Image, `~/out/image${suffix}`, "default"),
-        pipelineLatency: ros.createPublisher<Float64Stamped>(MessageType.Float64Stamped, `~/debug/pipeline_latency_ms${suffix}`, "default"),
-      };
-    });
+    this.#cameras = this.#params.inputTopics.map((input, i) => new CameraOutputs(ros, input, many ? String(i) : ""));
     this.#scheduler = new LatestFrameScheduler<Frame>(this.#cameras.length, (batch) => this.#infer(batch), (e) => {
       this.#warn("inference", `inference failed: ${e instanceof Error ? e.message : String(e)}`);
     });
@@ -113,9 +86,6 @@ export class LightnetNode {
         ros.createSubscription<Image>(MessageType.Image, camera.input, "sensor_data", (m) => this.#onImage(i, m));
       }
     });
-    if (this.#params.inputTransport === "compressed" && options.decodeCompressed === undefined) {
-      ros.logger.error("input_transport=compressed, but this build has no image decoder: compressed frames will be skipped");
-    }
     ros.onSetParameters((changes) => this.#onSetParameters(changes));
   }
 
@@ -218,7 +188,7 @@ export class LightnetNode {
       backend: status.backend,
       precision: status.precision,
       model_cfg: status.options?.cfg ?? this.#params.modelCfg,
-      build_progress: status.progress,
+      build_progress: Math.fround(status.progress), // float32 on the wire
       build_message: status.message,
       last_error: status.lastError,
     });
@@ -260,6 +230,9 @@ export class LightnetNode {
     this.#params = params;
     if (mapping !== null) this.#mappings.set(mapping.detector, mapping.mapping);
     this.#configError = this.#invalidParameters();
+    if (this.#configError !== "" && !this.#requested) {
+      this.#publishStatus({ ...this.#supervisor.status, state: "failed", lastError: this.#configError, message: "invalid parameters" });
+    }
     if (this.#configError === "" && (rebuild || !this.#requested)) {
       this.#ros.logger.info(`parameters changed (${changes.map((c) => c.name).join(", ")}): building the engine in the background`);
       this.#requestBuild();
@@ -295,16 +268,12 @@ export class LightnetNode {
 
   #onCompressed(camera: number, message: CompressedImage): void {
     const input = this.#cameras[camera]?.input;
-    const decode = this.#options.decodeCompressed;
-    if (decode === undefined) {
-      this.#warn(`input-${camera}`, `${input}: no decoder for compressed images in this build; frame skipped`);
-      return;
-    }
+    const decode = this.#options.decodeCompressed ?? decodeCompressedImage;
     let image: RawImage;
     try {
       image = decode(message);
     } catch (e) {
-      this.#warn(`input-${camera}`, `${input}: cannot decode "${message.format}" (${(e as Error).message}); frame skipped`);
+      this.#warn(`input-${camera}`, `${input}: cannot decode (${(e as Error).message}); frame skipped`);
       return;
     }
     this.#accept(camera, message.header, image);
@@ -322,7 +291,7 @@ export class LightnetNode {
       for (let i = 0; i < batch.length; i += Math.max(1, detector.maxBatch)) {
         const chunk = batch.slice(i, i + Math.max(1, detector.maxBatch));
         const results = await detector.detect(chunk.map((f) => f.frame.image), thresholds);
-        chunk.forEach((f, k) => this.#publish(f.camera, f.frame, results[k] as FrameResult, detector, mapping, params));
+        chunk.forEach((f, k) => this.#cameras[f.camera]?.publish(f.frame, results[k] as FrameResult, detector, mapping, params));
       }
     } finally {
       lease.release();
@@ -332,36 +301,5 @@ export class LightnetNode {
     this.#processingTime.publish(float64Stamped(stamp, end - start));
     if (this.#lastBatchStart !== null) this.#cyclicTime.publish(float64Stamped(stamp, start - this.#lastBatchStart));
     this.#lastBatchStart = start;
-  }
-
-  #publish(camera: number, frame: Frame, result: FrameResult, detector: Detector, mapping: ClassMapping[], params: NodeParameters): void {
-    const out = this.#cameras[camera] as CameraOutputs;
-    const { header, image } = frame;
-    out.objects.publish(buildDetectedObjects(header, result.detections, mapping, image.width, image.height));
-
-    let mask = result.masks[0];
-    if (mask !== undefined) {
-      if (params.isRoiOverlapSegment) {
-        const boxes = result.detections.flatMap((d) => {
-          const m = mapping[d.classId];
-          if (m?.label == null || m.segmentationClass === null || d.score < params.overlapRoiScoreThreshold) return [];
-          if (!params.roiOverlaySegmentLabels.has(LABEL_NAMES[m.label] ?? "")) return [];
-          return [{ x: d.x, y: d.y, width: d.width, height: d.height, segmentationClass: m.segmentationClass }];
-        });
-        mask = overlayRoisOnMask(mask, boxes, image.width, image.height);
-      }
-      out.mask.publish(buildMaskImage(header, mask, params.maskEncoding));
-      if (params.isPublishColorMask) {
-        const head = detector.info.heads.find((h) => h.layer === mask?.headLayer);
-        out.colorMask.publish(buildColorMaskImage(header, mask, head?.colormap ?? []));
-      }
-    }
-    if (out.overlay.subscriptionCount() > 0) {
-      const head = mask === undefined ? undefined : detector.info.heads.find((h) => h.layer === mask?.headLayer);
-      const overlayMask = mask === undefined ? undefined : { mask, colormap: head?.colormap ?? [] };
-      out.overlay.publish(buildOverlayImage(header, image, result.detections, overlayMask));
-    }
-    const latencyNs = this.#ros.nowNanoseconds() - timeToNanoseconds(header.stamp);
-    out.pipelineLatency.publish(float64Stamped(timeFromNanoseconds(this.#ros.nowNanoseconds()), Number(latencyNs) / 1e6));
   }
 }

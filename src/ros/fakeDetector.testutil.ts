@@ -44,6 +44,8 @@ export class GatedDetector implements Detector {
   readonly options: EngineOptions;
   /** when true, detect() waits for finish() of its call */
   gated = false;
+  /** when set, detect() rejects with this message */
+  failWith: string | null = null;
   closed = false;
   readonly calls: DetectCall[] = [];
 
@@ -60,6 +62,7 @@ export class GatedDetector implements Detector {
     const gate = deferred<void>();
     this.calls.push({ images, options, finish: () => gate.resolve() });
     if (this.gated) await gate.promise;
+    if (this.failWith !== null) throw new Error(this.failWith);
     return images.map((img) => ({
       detections: [{ classId: 0, label: "car", score: 0.875, x: 0, y: 0, width: img.width / 2, height: img.height }],
       masks: [{ headLayer: 20, width: 4, height: 2, classIds: Uint8Array.from([0, 1, 1, 2, 2, 2, 0, 0]) }],

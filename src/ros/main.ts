@@ -13,10 +13,8 @@ import { RclnodejsNode } from "./rclnodejsAdapter.js";
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 async function loadEngineFactory(): Promise<DetectorFactory> {
-  // TODO(node): a static `import { Engine } from "../engine/Engine.js"` once Engine.ts is in main;
-  // until then the specifier is a variable so this file compiles without it.
-  const engineModule = "../engine/Engine.js";
-  const { Engine } = (await import(engineModule)) as { Engine: { build: DetectorFactory } };
+  // Imported lazily so that a missing or broken addon is reported on ~/out/status, not as a crash.
+  const { Engine } = await import("../engine/Engine.js");
   return (options, onProgress) => Engine.build(options, onProgress);
 }
 

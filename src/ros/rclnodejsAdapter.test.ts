@@ -5,7 +5,7 @@ import { loadRclnodejs, RclnodejsNode, type Rclnodejs } from "./rclnodejsAdapter
 function fakeRclnodejs() {
   const calls: { op: string; args: unknown[] }[] = [];
   let onSet: ((p: { name: string; type: number; value: unknown }[]) => unknown) | null = null;
-  const overrides: Record<string, unknown> = { gpu_id: 1n };
+  const overrides: Record<string, unknown> = { gpu_id: 1n, score_threshold: "high" };
   const node = {
     getLogger: () => ({ debug() {}, info() {}, warn() {}, error() {} }),
     now: () => ({ nanoseconds: 42n }),
@@ -14,13 +14,15 @@ function fakeRclnodejs() {
       return { topic: `/lightnet_trt/${topic.slice(2)}`, publish: (m: unknown) => calls.push({ op: "publish", args: [m] }) };
     },
     createSubscription: (type: string, topic: string, options: unknown) => calls.push({ op: "sub", args: [type, topic, options] }),
-    declareParameter: (p: { name: string; type: number; value: unknown }, d: unknown) => {
+    declareParameter: (p: { name: string; type: number; value: unknown }, d: unknown, ignoreOverride = false) => {
       calls.push({ op: "declare", args: [p, d] });
-      return { ...p, value: overrides[p.name] ?? p.value };
+      const o = ignoreOverride ? undefined : overrides[p.name];
+      if (o !== undefined && typeof o !== typeof p.value && !(typeof o === "bigint" && p.type === 2)) throw new Error(`type mismatch for ${p.name}`);
+      return { ...p, value: o ?? p.value };
     },
+    getParameterOverrides: () => Object.entries(overrides).map(([name, value]) => ({ name, type: 0, value })),
     addOnSetParametersCallback: (cb: typeof onSet) => { onSet = cb; },
     countSubscribers: (topic: string) => (topic === "/lightnet_trt/out/image" ? 2 : 0),
-    createTimer: () => ({ cancel() {} }),
     spin: () => {},
   };
   class Parameter { constructor(public name: string, public type: number, public value: unknown) {} }
@@ -64,6 +66,10 @@ describe("RclnodejsNode", () => {
     const precisionDesc = calls.filter((c) => c.op === "declare")[1]?.args[1] as { readOnly: boolean; additionalConstraints: string };
     expect(precisionDesc).toMatchObject({ readOnly: true, additionalConstraints: "one of: fp32, fp16, int8" });
 
+    // an override of the wrong type comes back as given, for the node to report
+    const score = node.declareParameter({ name: "score_threshold", type: "double", description: "s", readOnly: false }, 0.35);
+    expect(score).toBe("high");
+
     let seen: unknown;
     node.onSetParameters((changes) => { seen = changes; return { successful: true, reason: "" }; });
     set([{ name: "gpu_id", type: 2, value: 3n }, { name: "input_topics", type: 9, value: ["/a"] }]);
@@ -82,8 +88,9 @@ describe("RclnodejsNode", () => {
     expect(calls[calls.length - 1]?.op).toBe("shutdown");
   });
 
-  // Where ROS 2 is sourced rclnodejs loads, so this only runs without ROS.
-  it.skipIf(process.env.AMENT_PREFIX_PATH !== undefined)("explains how to get rclnodejs when it cannot load (no ROS 2 here)", async () => {
-    await expect(loadRclnodejs()).rejects.toThrow(/cannot load rclnodejs .*Source ROS 2/);
+  it("without a sourced ROS 2 fails at once with what to do (no import, no rebuild attempt)", async () => {
+    await expect(loadRclnodejs({})).rejects.toThrow(
+      "cannot load rclnodejs: no ROS 2 environment (AMENT_PREFIX_PATH is not set). Source ROS 2 (e.g. /opt/ros/humble/setup.bash)",
+    );
   });
 });

@@ -4,7 +4,7 @@
  * Only the few rclnodejs calls below are used, declared as a narrow structural type.
  */
 import type {
-  ParameterDescriptor, ParameterType, ParameterValue, QosProfile, RosLogger, RosNodeHandle, RosPublisher, RosTimer,
+  ParameterDescriptor, ParameterType, ParameterValue, QosProfile, RosLogger, RosNodeHandle, RosPublisher,
   SetParametersResult,
 } from "./rosInterface.js";
 
@@ -19,10 +19,10 @@ interface RclNode {
   now(): { nanoseconds: bigint };
   createPublisher(type: string, topic: string, options: { qos: unknown }): { topic: string; publish(m: unknown): void };
   createSubscription(type: string, topic: string, options: { qos: unknown }, cb: (m: unknown) => void): unknown;
-  declareParameter(parameter: unknown, descriptor: unknown): RclParameter;
+  declareParameter(parameter: unknown, descriptor: unknown, ignoreOverride?: boolean): RclParameter;
+  getParameterOverrides(): RclParameter[];
   addOnSetParametersCallback(cb: (params: RclParameter[]) => SetParametersResult): void;
   countSubscribers(topic: string): number;
-  createTimer(periodNs: bigint, cb: () => void): { cancel(): void };
   spin(timeoutMs?: number): void;
 }
 
@@ -45,17 +45,24 @@ export interface Rclnodejs {
   };
 }
 
-/** Loads rclnodejs, explaining what to do when it is missing or was built without ROS 2. */
-export async function loadRclnodejs(): Promise<Rclnodejs> {
+const HOW_TO =
+  "Source ROS 2 (e.g. /opt/ros/humble/setup.bash) and run `npm install rclnodejs` in the package " +
+  "(it builds against the sourced ROS).";
+
+/**
+ * Loads rclnodejs, explaining what to do when it is missing or was built without ROS 2. Without a
+ * sourced ROS 2 it fails at once: importing rclnodejs there starts a node-gyp rebuild of itself.
+ */
+export async function loadRclnodejs(env: NodeJS.ProcessEnv = process.env): Promise<Rclnodejs> {
+  if (env.AMENT_PREFIX_PATH === undefined || env.AMENT_PREFIX_PATH === "") {
+    throw new Error(`cannot load rclnodejs: no ROS 2 environment (AMENT_PREFIX_PATH is not set). ${HOW_TO}`);
+  }
   const specifier = "rclnodejs"; // a variable: TypeScript must not require its types at build time
   try {
     const mod = (await import(specifier)) as { default?: Rclnodejs } & Rclnodejs;
     return mod.default ?? mod;
   } catch (e) {
-    throw new Error(
-      `cannot load rclnodejs (${(e as Error).message}). Source ROS 2 (e.g. /opt/ros/humble/setup.bash) and ` +
-        "run `npm install rclnodejs` in the package (it builds against the sourced ROS), then `npx generate-ros-messages`.",
-    );
+    throw new Error(`cannot load rclnodejs (${(e as Error).message}). ${HOW_TO}`);
   }
 }
 
@@ -152,16 +159,21 @@ export class RclnodejsNode implements RosNodeHandle {
     }
     const descriptor = new rcl.ParameterDescriptor(d.name, type, d.description, d.readOnly, range);
     if (d.additionalConstraints !== undefined) descriptor.additionalConstraints = d.additionalConstraints;
-    const declared = this.#node.declareParameter(new rcl.Parameter(d.name, type, defaultValue), descriptor);
-    return fromRcl(declared.value);
+    const parameter = new rcl.Parameter(d.name, type, defaultValue);
+    try {
+      return fromRcl(this.#node.declareParameter(parameter, descriptor).value);
+    } catch (e) {
+      // rclnodejs refuses an override of another type (`score_threshold: 1` in yaml). Declare with the
+      // default instead and hand the override on, so the node reports it instead of crashing.
+      const override = this.#node.getParameterOverrides().find((p) => p.name === d.name);
+      if (override === undefined) throw e;
+      this.#node.declareParameter(parameter, descriptor, true);
+      return fromRcl(override.value);
+    }
   }
 
   onSetParameters(callback: (changes: { name: string; value: ParameterValue }[]) => SetParametersResult): void {
     this.#node.addOnSetParametersCallback((params) => callback(params.map((p) => ({ name: p.name, value: fromRcl(p.value) }))));
-  }
-
-  createTimer(periodMs: number, callback: () => void): RosTimer {
-    return this.#node.createTimer(BigInt(Math.round(periodMs * 1e6)), callback);
   }
 
   shutdown(exitCode: number): void {

@@ -41,10 +41,6 @@ export interface RosLogger {
   error(message: string): void;
 }
 
-export interface RosTimer {
-  cancel(): void;
-}
-
 export interface RosNodeHandle {
   readonly name: string;
   readonly logger: RosLogger;
@@ -52,11 +48,13 @@ export interface RosNodeHandle {
   nowNanoseconds(): bigint;
   createPublisher<T>(type: string, topic: string, qos: QosProfile): RosPublisher<T>;
   createSubscription<T>(type: string, topic: string, qos: QosProfile, callback: (message: T) => void): void;
-  /** Declares a parameter and returns its value: the launch/yaml override if given, else `defaultValue`. */
+  /**
+   * Declares a parameter and returns its value: the launch/yaml override if given, else `defaultValue`.
+   * An override of the wrong type is returned as given (the caller validates and reports it).
+   */
   declareParameter(descriptor: ParameterDescriptor, defaultValue: ParameterValue): ParameterValue;
   /** Called before `ros2 param set` takes effect; returning successful=false rejects the whole set. */
   onSetParameters(callback: (changes: { name: string; value: ParameterValue }[]) => SetParametersResult): void;
-  createTimer(periodMs: number, callback: () => void): RosTimer;
   /** Ends the process's ROS work (build_only, fatal errors) with this exit code. */
   shutdown(exitCode: number): void;
 }

@@ -37,6 +37,11 @@ describe("buildDetectedObjects", () => {
     expect(car?.object.shape.type).toBe(0);
   });
 
+  it("stores the score as the float32 the wire carries", () => {
+    const m = buildDetectedObjects(header, [det(0, 1, 2, 3, 4, 0.1)], mapping, 640, 480);
+    expect(m.feature_objects[0]?.object.existence_probability).toBe(Math.fround(0.1));
+  });
+
   it("serializes to CDR against ../shared/interfaces and reads back equal", () => {
     const { decoded } = cdrRoundTrip<DetectedObjectsWithFeature>(MessageType.DetectedObjectsWithFeature, msg);
     // float32 existence_probability: 0.75 and 0.5 are exact in float32.

@@ -33,7 +33,7 @@ function objectWithFeature(score: number, label: number, roi: RegionOfInterest):
   const zero3 = () => ({ x: 0, y: 0, z: 0 });
   return {
     object: {
-      existence_probability: score,
+      existence_probability: Math.fround(score), // float32 on the wire
       classification: [{ label, probability: 1.0 }],
       kinematics: {
         pose_with_covariance: {

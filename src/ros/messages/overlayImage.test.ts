@@ -27,4 +27,15 @@ describe("overlay image", () => {
     expect(px(0, 0)).toEqual([0, 0, 0]);
     expect(cdrRoundTrip<Image>(MessageType.Image, msg).decoded).toEqual(msg);
   });
+
+  it("blends the mask at half strength, scaled by nearest neighbour; classes without a colour stay", () => {
+    const image: RawImage = { width: 4, height: 2, encoding: "bgr8", step: 12, data: new Uint8Array(24).fill(100) };
+    // 2×1 mask: left half class 1, right half class 7 (no colour)
+    const mask = { headLayer: 0, width: 2, height: 1, classIds: Uint8Array.from([1, 7]) };
+    const msg = buildOverlayImage({ stamp: { sec: 0, nanosec: 0 }, frame_id: "f" }, image, [], { mask, colormap: [[0, 0, 0], [200, 0, 50]] });
+    expect([...msg.data]).toEqual([
+      150, 50, 75, 150, 50, 75, 100, 100, 100, 100, 100, 100,
+      150, 50, 75, 150, 50, 75, 100, 100, 100, 100, 100, 100,
+    ]);
+  });
 });

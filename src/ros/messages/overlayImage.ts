@@ -12,12 +12,17 @@ const CHANNELS: Record<RawImage["encoding"], number> = { bgr8: 3, rgb8: 3, bgra8
 export function toBgr8(image: RawImage): Uint8Array {
   const { width, height, step, data, encoding } = image;
   const ch = CHANNELS[encoding];
-  const swap = encoding === "rgb8" || encoding === "rgba8";
-  const out = new Uint8Array(width * height * 3);
+  const rowBytes = width * 3;
+  const out = new Uint8Array(rowBytes * height);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const s = y * step + x * ch;
-      const d = (y * width + x) * 3;
+    const s0 = y * step;
+    const d0 = y * rowBytes;
+    if (encoding === "bgr8") {
+      out.set(data.subarray(s0, s0 + rowBytes), d0);
+      continue;
+    }
+    const swap = encoding === "rgb8" || encoding === "rgba8";
+    for (let x = 0, s = s0, d = d0; x < width; x++, s += ch, d += 3) {
       if (ch === 1) {
         out[d] = out[d + 1] = out[d + 2] = data[s] as number;
       } else {
@@ -28,6 +33,29 @@ export function toBgr8(image: RawImage): Uint8Array {
     }
   }
   return out;
+}
+
+/** Blends `mask` (nearest-neighbour scaled to the image) at half strength; classes beyond the colormap stay. */
+function blendMask(bgr: Uint8Array, width: number, height: number, m: SegmentationMask, colormap: readonly [number, number, number][]): void {
+  const lut = new Uint8Array(256 * 3);
+  const has = new Uint8Array(256);
+  colormap.slice(0, 256).forEach((c, i) => {
+    lut.set(c, i * 3);
+    has[i] = 1;
+  });
+  const xmap = new Int32Array(width);
+  for (let x = 0; x < width; x++) xmap[x] = Math.min(m.width - 1, Math.floor((x * m.width) / width));
+  for (let y = 0; y < height; y++) {
+    const row = Math.min(m.height - 1, Math.floor((y * m.height) / height)) * m.width;
+    for (let x = 0, d = y * width * 3; x < width; x++, d += 3) {
+      const id = m.classIds[row + (xmap[x] as number)] as number;
+      if (has[id] === 0) continue;
+      const k = id * 3;
+      bgr[d] = ((bgr[d] as number) + (lut[k] as number)) >> 1;
+      bgr[d + 1] = ((bgr[d + 1] as number) + (lut[k + 1] as number)) >> 1;
+      bgr[d + 2] = ((bgr[d + 2] as number) + (lut[k + 2] as number)) >> 1;
+    }
+  }
 }
 
 function fillRect(bgr: Uint8Array, width: number, height: number, x0: number, y0: number, x1: number, y1: number, color: readonly number[]): void {
@@ -54,19 +82,7 @@ export function buildOverlayImage(
 ): Image {
   const { width, height } = image;
   const bgr = toBgr8(image);
-  if (mask !== undefined && mask.colormap.length > 0) {
-    const m = mask.mask;
-    for (let y = 0; y < height; y++) {
-      const my = Math.min(m.height - 1, Math.floor((y * m.height) / height));
-      for (let x = 0; x < width; x++) {
-        const mx = Math.min(m.width - 1, Math.floor((x * m.width) / width));
-        const c = mask.colormap[m.classIds[my * m.width + mx] as number];
-        if (c === undefined) continue;
-        const d = (y * width + x) * 3;
-        for (let k = 0; k < 3; k++) bgr[d + k] = ((bgr[d + k] as number) + (c[k] as number)) >> 1;
-      }
-    }
-  }
+  if (mask !== undefined && mask.colormap.length > 0) blendMask(bgr, width, height, mask.mask, mask.colormap);
   for (const d of detections) {
     const box = { x0: Math.round(d.x), y0: Math.round(d.y), x1: Math.round(d.x + d.width), y1: Math.round(d.y + d.height) };
     drawRect(bgr, width, height, box, [0, 0, 255]);
