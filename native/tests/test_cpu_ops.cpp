@@ -2,7 +2,10 @@
 // seeded random weights, at batch 1 (zero-copy concat paths) and batch 2 (copy paths).
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "cpu/executor.h"
+#include "lightnet/model_loader.h"
 #include "cpu_test_util.h"
 
 namespace lightnet {
@@ -126,6 +129,19 @@ TEST_P(CpuOps, UpsampleAndMaxpool) {
 
 INSTANTIATE_TEST_SUITE_P(Batch, CpuOps, ::testing::Values(1, 2),
                          [](const ::testing::TestParamInfo<int>& i) { return "batch" + std::to_string(i.param); });
+
+// A whole real graph (depthwise convs, 18 fused shortcuts, dropout, SPP maxpools, routes, upsample):
+// Yolo-Fastest COCO with its trained weights, both executors, batch 1 and 2.
+TEST(CpuOpsWholeModel, YoloFastestReferenceVsOneDNN) {
+  const std::string dir = std::string(LIGHTNET_SHARED_DIR) + "/models/yolo-fastest/";
+  if (!std::ifstream(dir + "yolo-fastest-1.1-xl.weights")) GTEST_SKIP() << dir << " has no yolo-fastest-1.1-xl";
+  Network net = load_cfg(dir + "yolo-fastest-1.1-xl.cfg");
+  load_weights(net, dir + "yolo-fastest-1.1-xl.weights");
+  std::vector<int> outputs;
+  for (const Head& h : net.heads) outputs.push_back(h.source);
+  expect_same(net, outputs, 1, 1e-5);
+  expect_same(net, outputs, 2, 1e-5);
+}
 
 TEST(CpuOpsReference, ConvolutionKnownAnswer) {
   // 1 channel 3x3 input, one 3x3 filter of ones, pad 1, bias 1, linear: each output = 1 + sum of its neighbourhood.

@@ -1,5 +1,6 @@
 // The portable CPU path: one NCHW buffer per layer, ops from this folder in layer order. Used when oneDNN is
 // absent and as the reference the oneDNN path is tested against.
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -55,8 +56,19 @@ class ReferenceExecutor : public Executor {
       if (l.type == LayerType::Convolutional && (l.weights.empty() || l.bias.empty()))
         throw std::invalid_argument("layer " + std::to_string(l.index) +
                                     " [convolutional]: no weights (load or randomize weights first)");
-    buffers_.resize(net.layers.size());
-    for (const Layer& l : net.layers) buffers_[l.index].resize(size_t(l.output.size()) * options.max_batch);
+    // Pass-through layers share their input's buffer; a buffer is freed after its last reader.
+    const int L = int(net.layers.size());
+    storage_of_.resize(L);
+    last_use_.assign(L, -1);
+    for (const Layer& l : net.layers) {
+      const bool passthrough = l.type == LayerType::Dropout || l.type == LayerType::Yolo ||
+                               l.type == LayerType::Softmax;
+      storage_of_[l.index] = passthrough && l.inputs[0] >= 0 ? storage_of_[l.inputs[0]] : l.index;
+      for (int i : l.inputs)
+        if (i >= 0) last_use_[storage_of_[i]] = std::max(last_use_[storage_of_[i]], l.index);
+    }
+    for (int o : options.outputs) last_use_[storage_of_.at(o)] = L;  // read after the last layer
+    buffers_.resize(L);
     profiler_.reset(net);
   }
 
@@ -69,13 +81,14 @@ class ReferenceExecutor : public Executor {
 #ifdef _OPENMP
     if (options_.threads > 0) omp_set_num_threads(options_.threads);
 #endif
-    auto src = [&](int index) -> const float* { return index < 0 ? input : buffers_[index].data(); };
+    auto src = [&](int index) -> const float* { return index < 0 ? input : buffers_[storage_of_[index]].data(); };
     for (const Layer& l : net_.layers) {
       auto t0 = std::chrono::steady_clock::now();
-      float* out = buffers_[l.index].data();
-      const size_t count = size_t(l.output.size()) * batch;
       std::vector<const float*> ins;
       for (int i : l.inputs) ins.push_back(src(i));
+      std::vector<float>& buffer = buffers_[storage_of_[l.index]];
+      if (storage_of_[l.index] == l.index) buffer.resize(size_t(l.output.size()) * batch);
+      float* out = buffer.data();
       const Shape& is = l.input_shapes.empty() ? net_.input : l.input_shapes[0];
       switch (l.type) {
         case LayerType::Convolutional: convolution_reference(l, ins[0], out, batch); break;
@@ -89,16 +102,22 @@ class ReferenceExecutor : public Executor {
           break;
         case LayerType::Dropout:
         case LayerType::Yolo:
-        case LayerType::Softmax: std::memcpy(out, ins[0], sizeof(float) * count); break;
+        case LayerType::Softmax:
+          if (storage_of_[l.index] == l.index)  // pass-through of the network input itself
+            std::memcpy(out, ins[0], sizeof(float) * l.output.size() * batch);
+          break;
       }
+      for (int i : l.inputs)  // release what no later layer reads
+        if (i >= 0 && last_use_[storage_of_[i]] == l.index) std::vector<float>().swap(buffers_[storage_of_[i]]);
       if (options_.profile)
         profiler_.add(l.index, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     if (options_.profile) profiler_.count_run();
     for (size_t i = 0; i < options_.outputs.size(); ++i) {
       const Layer& l = net_.layers.at(options_.outputs[i]);
-      std::memcpy(outputs[i], buffers_[l.index].data(), sizeof(float) * l.output.size() * batch);
+      std::memcpy(outputs[i], buffers_[storage_of_[l.index]].data(), sizeof(float) * l.output.size() * batch);
     }
+    for (int o : options_.outputs) std::vector<float>().swap(buffers_[storage_of_[o]]);
   }
 
   std::vector<LayerTiming> take_profile() override { return profiler_.take(net_); }
@@ -106,7 +125,9 @@ class ReferenceExecutor : public Executor {
  private:
   const Network& net_;
   ExecutorOptions options_;
-  std::vector<std::vector<float>> buffers_;
+  std::vector<std::vector<float>> buffers_;  // indexed by storage owner
+  std::vector<int> storage_of_;               // layer → layer whose buffer holds its output
+  std::vector<int> last_use_;                 // storage owner → last layer reading it
   Profiler profiler_;
 };
 
