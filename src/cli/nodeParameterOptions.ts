@@ -38,7 +38,7 @@ export function addNodeParameterOptions(command: Command): Command {
     .option("--names <file>", "class names, one per line (names)")
     .option("--label-map <csv>", "darknet name → Autoware label CSV (label_map)")
     .addOption(new Option("--backend <name>", "inference backend (backend)").choices(["auto", "cpu", "cuda", "tensorrt"]))
-    .addOption(new Option("--precision <p>", "engine precision (precision)").choices(["fp32", "fp16", "int8"]))
+    .addOption(new Option("--precision <p>", "engine precision (precision; the node defaults to fp16, the CPU backend needs fp32)").choices(["fp32", "fp16", "int8"]))
     .option("--score-threshold <s>", "minimum box score (score_threshold)", numberIn(0, 1))
     .option("--nms-threshold <iou>", "class-wise NMS IoU (nms_threshold)", numberIn(0, 1))
     .addOption(new Option("--mask-encoding <e>", "mask data: raw mono8 or Autoware run-length (mask_encoding)").choices(["raw", "rle"]))
