@@ -2,7 +2,8 @@
 //
 //   lightnet-tool info  --cfg C [--weights W] [--json]
 //   lightnet-tool bench --cfg C [--weights W] [--backend B] [--precision P] [--batch N] [--iters N]
-//                       [--warmup N] [--threads N] [--profile] [--json]
+//                       [--warmup N] [--threads N] [--profile] [--json] [--cache DIR]
+//                       [--full-frame [--frame WxH] [--score S] [--nms T]] [--compare BACKEND]
 //   lightnet-tool random-weights --cfg C --out FILE [--seed N]
 #include <unistd.h>
 
@@ -30,10 +31,15 @@ const char* kUsage =
     "usage:\n"
     "  lightnet-tool info  --cfg FILE [--weights FILE] [--json]\n"
     "  lightnet-tool bench --cfg FILE [--weights FILE] [--backend auto|cpu|cuda] [--precision fp32|fp16|int8]\n"
-    "                      [--batch N] [--iters N] [--warmup N] [--threads N] [--profile] [--json]\n"
+    "                      [--batch N] [--iters N] [--warmup N] [--threads N] [--profile] [--json] [--cache DIR]\n"
+    "                      [--full-frame [--frame WxH] [--score S] [--nms T]] [--compare BACKEND]\n"
     "  lightnet-tool random-weights --cfg FILE --out FILE [--seed N]\n"
     "bench times Engine::forward() only (no pre/post-processing); without --weights it uses seeded random\n"
     "weights (seed 1, the same numbers random-weights writes). --threads 0 = all cores.\n"
+    "--full-frame times Engine::detect() on a WxH (default 1920x1080) bgr8 host buffer per image (upload,\n"
+    "pre-processing, network, decode + NMS, argmax, results on the host) and reports the engine's own split\n"
+    "(its network time is the DNN-only figure). --compare B also runs backend B (fp32) on the same input and\n"
+    "prints the relative L2 difference of every head. --cache DIR: engine plan cache.\n"
     "random-weights writes seeded random darknet weights for the cfg (loadable by darknet and OpenCV too).\n"
     "OMP_WAIT_POLICY defaults to PASSIVE (idle OpenMP workers sleep instead of spinning); set it to override.\n";
 
@@ -182,6 +188,90 @@ int cmd_info(const Args& args) {
   return 0;
 }
 
+// Heads of `engine` vs another backend (fp32) on one random input: relative L2 per head.
+void compare_heads(const Network& net, Engine& engine, const std::string& backend) {
+  BuildOptions o;
+  o.backend = backend;
+  auto other = build_engine(net, o);
+  std::vector<float> input(size_t(net.input.size()));
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  for (float& v : input) v = u(rng);
+  auto a = engine.forward(input.data(), 1), b = other->forward(input.data(), 1);
+  for (size_t k = 0; k < a.size() && k < b.size(); ++k) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < a[k].data.size() && i < b[k].data.size(); ++i) {
+      double d = double(a[k].data[i]) - b[k].data[i];
+      num += d * d;
+      den += double(b[k].data[i]) * b[k].data[i];
+    }
+    std::printf("compare head %zu (layer %d, %dx%dx%d): %s %s vs %s fp32: relative L2 %.3g\n", k, a[k].layer, a[k].c,
+                a[k].h, a[k].w, engine.backend().c_str(), to_string(engine.precision()), backend.c_str(),
+                std::sqrt(num / std::max(den, 1e-30)));
+  }
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Full frame: batch × (W×H bgr8 host image) → detect() → detections and masks on the host.
+int bench_full_frame(const Args& args, const Network& net, Engine& engine, int iters, int warmup) {
+  int w = 1920, h = 1080;
+  if (args.has("--frame") && std::sscanf(args.get("--frame").c_str(), "%dx%d", &w, &h) != 2)
+    throw UsageError("--frame: expected WxH, found '" + args.get("--frame") + "'");
+  if (w < 1 || h < 1) throw UsageError("--frame: expected positive sizes");
+  DetectOptions d;
+  d.score_threshold = std::stof(args.get("--score", "0.25"));
+  d.nms_threshold = std::stof(args.get("--nms", "0.45"));
+  // A smooth gradient with noise: a plausible image, never all zeros.
+  std::vector<uint8_t> frame(size_t(w) * h * 3);
+  std::mt19937 rng(3);
+  for (size_t i = 0; i < frame.size(); ++i) frame[i] = uint8_t((i / 3 % size_t(w)) * 200 / w + (rng() & 31));
+  const int batch = engine.max_batch();
+  std::vector<ImageView> images(batch, ImageView{frame.data(), w, h, size_t(w) * 3, PixelFormat::BGR8});
+  for (int i = 0; i < warmup; ++i) engine.detect(images, d);
+  engine.take_profile();
+  std::vector<double> wall, pre, dnn, post;
+  size_t boxes = 0;
+  for (int i = 0; i < iters; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = engine.detect(images, d);
+    wall.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    pre.push_back(r[0].timing.preprocess_ms * batch);  // per-frame shares of the batch: × batch = the batch's
+    dnn.push_back(r[0].timing.inference_ms * batch);
+    post.push_back(r[0].timing.postprocess_ms * batch);
+    boxes = r[0].detections.size();
+  }
+  if (args.flag("--profile")) {
+    auto prof = engine.take_profile();
+    std::sort(prof.begin(), prof.end(), [](const LayerTiming& a, const LayerTiming& b) { return a.ms > b.ms; });
+    double total = 0;
+    for (const auto& t : prof) total += t.ms;
+    std::fprintf(stderr, "per-layer profile (mean ms per inference, sum %.3f ms):\n", total);
+    for (const auto& t : prof)
+      if (t.ms > 0) std::fprintf(stderr, "%9.4f  %5.1f%%  %s\n", t.ms, 100 * t.ms / total, t.name.c_str());
+  }
+  if (args.flag("--json")) {
+    std::cout << "{\"full_frame_ms\":" << num(median_of(wall)) << ",\"preprocess_ms\":" << num(median_of(pre))
+              << ",\"dnn_ms\":" << num(median_of(dnn)) << ",\"postprocess_ms\":" << num(median_of(post))
+              << ",\"iters\":" << iters << ",\"backend\":" << json_string(engine.backend())
+              << ",\"precision\":" << json_string(to_string(engine.precision())) << ",\"batch\":" << batch
+              << ",\"detections\":" << boxes << "}\n";
+  } else {
+    std::printf("%s: backend %s, %s, batch %d, full frame %dx%d bgr8, %d iterations (+%d warm-up)\n",
+                net.cfg_path.c_str(), engine.backend().c_str(), to_string(engine.precision()), batch, w, h, iters,
+                warmup);
+    std::printf("full frame median %.3f ms (wall, host buffer to host results; %.1f images/s) | engine split, "
+                "medians: pre-process %.3f ms, DNN %.3f ms, post-process %.3f ms | %zu detections in image 0\n",
+                median_of(wall), 1000.0 * batch / median_of(wall), median_of(pre), median_of(dnn), median_of(post),
+                boxes);
+  }
+  return 0;
+}
+
 int cmd_bench(const Args& args) {
   Network net = load(args);
   if (!net.has_weights) randomize_weights(net, 1);
@@ -195,8 +285,14 @@ int cmd_bench(const Args& args) {
   opt.batch = args.get_int("--batch", 1, 1);
   opt.threads = args.get_int("--threads", 0, 0);
   opt.profile = args.flag("--profile");
+  opt.cache_dir = args.get("--cache", "");
   const int iters = args.get_int("--iters", 20, 1), warmup = args.get_int("--warmup", 3, 0);
+  const auto build_start = std::chrono::steady_clock::now();
   auto engine = build_engine(net, opt);
+  const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
+  std::fprintf(stderr, "built %s engine in %.2f s\n", engine->backend().c_str(), build_s);
+  if (args.has("--compare")) compare_heads(net, *engine, args.get("--compare"));
+  if (args.flag("--full-frame")) return bench_full_frame(args, net, *engine, iters, warmup);
 
   std::vector<float> input(size_t(net.input.size()) * opt.batch);
   std::mt19937 rng(1);
@@ -272,8 +368,8 @@ int main(int argc, char** argv) {
     if (cmd == "bench")
       return cmd_bench(Args(argc, argv,
                             {"--cfg", "--weights", "--backend", "--precision", "--batch", "--iters", "--warmup",
-                             "--threads"},
-                            {"--json", "--profile"}));
+                             "--threads", "--cache", "--frame", "--score", "--nms", "--compare"},
+                            {"--json", "--profile", "--full-frame"}));
     if (cmd == "random-weights") return cmd_random_weights(Args(argc, argv, {"--cfg", "--out", "--seed"}, {}));
     throw UsageError("unknown command '" + cmd + "' (expected info, bench or random-weights)");
   } catch (const UsageError& e) {

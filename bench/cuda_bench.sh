@@ -1,0 +1,33 @@
+#!/bin/bash
+# CUDA backend benchmark: every LightNet cfg (seeded random weights) through lightnet-tool, DNN-only and full
+# frame (1920x1080 bgr8 host buffer -> results on the host), then ../shared/bench/torch_peer.py on the same GPU
+# in the same run, so the figures compare.
+#   bench/cuda_bench.sh [BUILD_DIR=native/build] [SHARED=../shared]   (PEER=0 skips the PyTorch peer)
+set -o pipefail
+BUILD=${1:-native/build}
+SHARED=${2:-../shared}
+TOOL=$BUILD/lightnet-tool
+M=$SHARED/models/lightnet
+PLANS=${PLANS:-/tmp/lightnet-plans}
+[ -x "$TOOL" ] || { echo "no $TOOL: build with CUDA + cuDNN first" >&2; exit 1; }
+date -u
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+run() {
+  echo "## lightnet-tool bench --backend cuda --cache $PLANS --iters 200 --warmup 20 $*"
+  "$TOOL" bench --backend cuda --cache "$PLANS" --iters 200 --warmup 20 "$@" 2>&1 | grep -v "^ *0\.00"
+}
+for cfg in lightNet-BDD100K-1280x960 lightNet-BDD100K-det-semaseg-1280x960; do
+  run --cfg $M/$cfg.cfg --precision fp16 --full-frame --profile
+  run --cfg $M/$cfg.cfg --precision fp16 --full-frame
+  run --cfg $M/$cfg.cfg --precision fp16 --full-frame --batch 4
+  run --cfg $M/$cfg.cfg --precision fp32 --full-frame
+done
+for cfg in lightNet-BDD100K-1280x960-chPruning lightNet-BDD100K-chPruning-det-semaseg-1280x960; do
+  run --cfg $M/$cfg.cfg --precision fp16 --full-frame
+done
+if [ "${PEER:-1}" != 0 ]; then
+  for cfg in lightNet-BDD100K-1280x960 lightNet-BDD100K-det-semaseg-1280x960; do
+    echo "## python3 $SHARED/bench/torch_peer.py $M/$cfg.cfg"
+    PYTHONUNBUFFERED=1 python3 "$SHARED/bench/torch_peer.py" "$M/$cfg.cfg"
+  done
+fi

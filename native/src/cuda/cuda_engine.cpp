@@ -1,0 +1,717 @@
+// The CUDA engine: cuDNN convolutions + own kernels over a planned NHWC arena, replayed as one CUDA graph.
+#include "cuda/cuda_engine.h"
+
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <stdexcept>
+
+#include "cuda/cuda_check.h"
+#include "cuda/cudnn_conv.h"
+#include "cuda/cudnn_graph_conv.h"
+#include "cuda/device_memory.h"
+#include "cuda/kernels.h"
+#include "cuda/memory_plan.h"
+#include "cuda/plan_cache.h"
+
+namespace lightnet {
+
+int cuda_device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return n;
+}
+
+namespace cuda {
+namespace {
+
+void log_line(const std::string& s) { std::cerr << "lightnet cuda: " << s << std::endl; }
+
+std::string layer_name(const Layer& l) {
+  std::string s = std::to_string(l.index) + " " + to_string(l.type);
+  if (l.type == LayerType::Convolutional) {
+    const auto& p = l.as<ConvParams>();
+    s += " " + std::to_string(p.size) + "x" + std::to_string(p.size) + "/" + std::to_string(p.stride_x) + " " +
+         std::to_string(p.filters);
+    if (p.dilation > 1) s += " d" + std::to_string(p.dilation);
+    if (p.groups > 1) s += " g" + std::to_string(p.groups);
+  }
+  return s;
+}
+
+// Input channels as stored: FP16 tensor-core convolutions want a multiple of 8, so a 3-channel input is
+// padded with zeros (and the first conv's filter with zero weights) when only group-1 convs read it.
+int stored_input_channels(const Network& net, DType dt) {
+  if (dt != DType::F16) return net.input.c;
+  for (const Layer& l : net.layers)
+    for (int j : l.inputs)
+      if (j < 0 && (l.type != LayerType::Convolutional || l.as<ConvParams>().groups != 1)) return net.input.c;
+  return (net.input.c + 7) / 8 * 8;
+}
+
+void check_supported(const Network& net, const BuildOptions& o, int devices) {
+  if (o.precision == Precision::INT8)
+    throw std::invalid_argument("precision: int8 is not supported by the cuda backend (use fp32 or fp16)");
+  if (o.gpu_id < 0 || o.gpu_id >= devices)
+    throw std::invalid_argument("gpu_id: expected 0.." + std::to_string(devices - 1) + ", found " +
+                                std::to_string(o.gpu_id));
+  if (o.dla_core >= 0) throw std::invalid_argument("dla_core: DLA needs the tensorrt backend, not cuda");
+  if (!net.has_weights) throw std::invalid_argument(net.cfg_path + ": no weights loaded");
+  for (const Layer& l : net.layers) {
+    auto where = net.cfg_path + ":" + std::to_string(l.cfg_line) + ": [" + to_string(l.type) + "] ";
+    if (o.multi_precision && l.type == LayerType::Convolutional && l.as<ConvParams>().precision)
+      throw std::invalid_argument(where + "precision=: per-layer precision is not supported by the cuda backend");
+    if (l.type == LayerType::Shortcut) {
+      if (l.inputs.size() != 2) throw std::invalid_argument(where + "from=: expected one layer, found " +
+                                                            std::to_string(l.inputs.size() - 1));
+      if (!(l.input_shapes[0] == l.input_shapes[1]))
+        throw std::invalid_argument(where + "from=: shapes differ (the cuda backend adds equal shapes only)");
+    }
+    for (int j : l.inputs)
+      if (j >= 0 && (net.layers[j].type == LayerType::Yolo || net.layers[j].type == LayerType::Softmax))
+        throw std::invalid_argument(where + "reads the output of head layer " + std::to_string(j) +
+                                    " (not supported)");
+    if (l.type == LayerType::Yolo) {
+      const auto& y = l.as<YoloParams>();
+      if (int(y.mask.size()) > kMaxAnchorsPerHead)
+        throw std::invalid_argument(where + "mask: expected at most " + std::to_string(kMaxAnchorsPerHead) +
+                                    " anchors, found " + std::to_string(y.mask.size()));
+      for (int m : y.mask)
+        if (m < 0 || 2 * m + 1 >= int(y.anchors.size()))
+          throw std::invalid_argument(where + "mask: anchor " + std::to_string(m) + " is not in anchors=");
+    }
+    if (l.type == LayerType::Softmax && l.input_shapes.at(0).c > 256)
+      throw std::invalid_argument(where + "classes: expected at most 256 for a uint8 mask, found " +
+                                  std::to_string(l.input_shapes[0].c));
+  }
+}
+
+class CudaEngine final : public Engine {
+ public:
+  CudaEngine(const Network& net, const BuildOptions& options, const ProgressCallback& progress)
+      : net_(net), options_(options), dt_(options.precision == Precision::FP16 ? DType::F16 : DType::F32) {
+    check_supported(net_, options_, cuda_device_count());
+    LN_CUDA(cudaSetDevice(options_.gpu_id));
+    LN_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    LN_CUDNN(cudnnCreate(&cudnn_));
+    LN_CUDNN(cudnnSetStream(cudnn_, stream_));
+    build(progress);
+    allocate_postprocess();
+    program(options_.batch);  // capture the full-batch graph now, not on the first frame
+  }
+
+  ~CudaEngine() override {
+    cudaSetDevice(options_.gpu_id);
+    if (stream_) cudaStreamSynchronize(stream_);
+    for (auto& [n, p] : programs_)
+      if (p->graph) cudaGraphExecDestroy(p->graph);
+    for (cudaEvent_t e : events_) cudaEventDestroy(e);
+    convs_.clear();
+    if (cudnn_) cudnnDestroy(cudnn_);
+    if (stream_) cudaStreamDestroy(stream_);
+  }
+
+  std::string backend() const override { return "cuda"; }
+  Precision precision() const override { return options_.precision; }
+  int max_batch() const override { return options_.batch; }
+  const Network& network() const override { return net_; }
+
+  std::vector<Tensor> forward(const float* input, int batch) override;
+  std::vector<FrameResult> detect(const std::vector<ImageView>& images, const DetectOptions& options) override;
+  std::vector<LayerTiming> take_profile() override;
+
+ private:
+  struct Step {
+    int layer;
+    std::function<void(cudaStream_t)> run;
+  };
+  struct Program {
+    std::vector<std::unique_ptr<TensorDesc>> descs;
+    std::vector<Step> steps;
+    cudaGraphExec_t graph = nullptr;
+  };
+
+  void build(const ProgressCallback& progress);
+  bool build_convs(const PlanContents* cached, bool concat_in_place, const ProgressCallback& progress);
+  struct ConvLayer;
+  bool choose_conv(const Layer& l, const View& in, const View& out, size_t limit, bool concat_in_place,
+                   ConvLayer& cl);
+  void allocate_postprocess();
+  View view(const Placement& p, int batch) const;
+  View view_of(int layer, int batch) const { return view(layer < 0 ? plan_.input : plan_.layers[layer], batch); }
+  Program& program(int batch);
+  void add_steps(Program& p, int batch);
+  void run_network(int batch);
+  void upload_image(const ImageView& im, int slot);
+
+  Network net_;
+  BuildOptions options_;
+  DType dt_;
+  cudaStream_t stream_ = nullptr;
+  cudnnHandle_t cudnn_ = nullptr;
+  int input_channels_ = 0;
+  MemoryPlan plan_;
+  DeviceBuffer arena_, workspace_;
+  // Each conv runs as a fused cuDNN graph where cuDNN offers one, else through the legacy call.
+  struct ConvLayer {
+    std::unique_ptr<GraphConv> graph;
+    std::unique_ptr<CudnnConv> legacy;
+    ConvChoice choice;
+  };
+  std::map<int, ConvLayer> convs_;
+  std::map<int, std::unique_ptr<Program>> programs_;
+
+  // forward() staging
+  DeviceBuffer input_f32_, heads_f32_;
+  // detect() buffers
+  std::vector<DeviceBuffer> image_bytes_;
+  DeviceBuffer sizes_, candidates_, counts_, kept_, kept_counts_, masks_;
+  PinnedBuffer sizes_host_, counts_host_, kept_host_, kept_counts_host_, masks_host_;
+  std::vector<YoloDecodeParams> yolo_params_;
+  bool warned_overflow_ = false;
+  bool tuned_from_cache_ = false, plan_concat_in_place_ = true;
+
+  // profiling
+  std::vector<cudaEvent_t> events_;
+  std::map<int, double> profile_ms_;
+  int profile_runs_ = 0;
+};
+
+View CudaEngine::view(const Placement& p, int batch) const {
+  const Storage& s = plan_.storages[p.storage];
+  View v;
+  v.data = arena_.get<char>() + s.offset + size_t(p.channel_offset) * dtype_size(dt_);
+  v.n = batch;
+  v.h = p.h; v.w = p.w; v.c = p.c;
+  v.pixel_stride = p.pixel_stride;
+  v.batch_stride = int64_t(s.h) * s.w * s.c;
+  return v;
+}
+
+void CudaEngine::build(const ProgressCallback& progress) {
+  input_channels_ = stored_input_channels(net_, dt_);
+  std::string path, why;
+  PlanKey key;
+  std::optional<PlanContents> cached;
+  if (!options_.cache_dir.empty()) {
+    key = make_plan_key(net_, options_.precision, options_.batch, options_.gpu_id);
+    path = plan_path(options_.cache_dir, net_, options_.precision, options_.batch);
+    cached = load_plan(path, key, why);
+    if (!cached) log_line(why + ": building");
+  }
+  // How concatenation happens is measured, not assumed (BENCHMARKS.md, H100): in FP16, cuDNN's fused kernels
+  // writing channel slices (pixel stride > channels) lost more than one copy kernel per concat costs (0.93 vs
+  // 0.70 ms, 1.38 vs 0.98 ms), so FP16 copies; in FP32 producers writing in place was slightly faster (4.20 vs
+  // 4.26 ms, 5.84 vs 5.97 ms). LIGHTNET_CUDA_CONCAT=copy|inplace overrides.
+  const char* concat_env = std::getenv("LIGHTNET_CUDA_CONCAT");
+  bool concat_in_place = dt_ == DType::F32;
+  if (concat_env) concat_in_place = std::string(concat_env) == "inplace";
+  if (cached) concat_in_place = cached->concat_in_place;
+  bool ok = build_convs(cached ? &*cached : nullptr, concat_in_place, progress);
+  if (!ok && cached) {
+    log_line(path + ": a cached choice no longer runs here: tuning again");
+    ok = build_convs(nullptr, concat_in_place, progress);
+  }
+  if (!ok && concat_in_place) {
+    log_line("cuDNN refused convolutions on channel slices: concatenating by copies instead");
+    ok = build_convs(nullptr, false, progress);
+  }
+  if (!ok) throw std::runtime_error(net_.cfg_path + ": no cuDNN algorithm runs every convolution");
+  if (!path.empty() && (!cached || !tuned_from_cache_)) {
+    PlanContents out;
+    out.concat_in_place = plan_concat_in_place_;
+    for (const auto& [i, c] : convs_) out.convs[i] = c.choice;
+    if (save_plan(path, key, out, why)) log_line("saved plan " + path);
+    else log_line(why);
+  }
+}
+
+bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, const ProgressCallback& progress) {
+  MemoryPlanOptions mo;
+  mo.max_batch = options_.batch;
+  mo.element_size = dtype_size(dt_);
+  mo.input_channels = input_channels_;
+  mo.concat_in_place = concat_in_place;
+  plan_ = plan_memory(net_, mo);
+  plan_concat_in_place_ = concat_in_place;
+  tuned_from_cache_ = cached != nullptr;
+  arena_ = DeviceBuffer(plan_.arena_bytes);
+  LN_CUDA(cudaMemsetAsync(arena_.get(), 0, plan_.arena_bytes, stream_));
+  convs_.clear();
+
+  size_t free_bytes = 0, total_bytes = 0;
+  LN_CUDA(cudaMemGetInfo(&free_bytes, &total_bytes));
+  size_t limit = std::min<size_t>(size_t(512) << 20, free_bytes / 4);
+  if (cached) {
+    limit = 0;
+    for (const auto& [i, c] : cached->convs) limit = std::max(limit, c.workspace);
+  }
+  workspace_ = DeviceBuffer(std::max<size_t>(limit, 256));
+
+  int total = 0, done = 0;
+  for (const Layer& l : net_.layers) total += l.type == LayerType::Convolutional;
+  for (const Layer& l : net_.layers) {
+    if (l.type != LayerType::Convolutional) continue;
+    const View in = view_of(l.inputs.at(0), options_.batch), out = view_of(l.index, options_.batch);
+    ConvLayer cl;
+    const ConvChoice* want = nullptr;
+    if (cached) {
+      auto it = cached->convs.find(l.index);
+      if (it == cached->convs.end()) return false;
+      want = &it->second;
+    }
+    if (want) {  // a cached decision: take it if it still runs
+      if (want->graph >= 0) {
+        cl.graph = std::make_unique<GraphConv>(l, in.c, dt_);
+        if (cl.graph->prepare(cudnn_, in, out, want->graph, workspace_.get(), limit, stream_) < 0) return false;
+        cl.choice = *want;
+      } else {
+        cl.legacy = std::make_unique<CudnnConv>(l, in.c, dt_);
+        if (!cl.legacy->works(cudnn_, in, out, *want, workspace_.get(), workspace_.bytes())) return false;
+        cl.choice = cl.legacy->choice();
+      }
+    } else if (!choose_conv(l, in, out, limit, concat_in_place, cl)) {
+      return false;
+    }
+    convs_[l.index] = std::move(cl);
+    if (progress) progress(double(++done) / total, (cached ? "checked " : "tuned ") + layer_name(l));
+  }
+  size_t need = 256;
+  for (const auto& [i, c] : convs_) need = std::max(need, c.choice.workspace);
+  if (need != workspace_.bytes()) workspace_ = DeviceBuffer(need);
+  return true;
+}
+
+// Tunes both paths (the fused cuDNN graph and the legacy call), times the winners of each on the real buffers
+// and keeps the faster. False when neither runs on a channel slice (the caller then concatenates by copies).
+bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, size_t limit, bool concat_in_place,
+                             ConvLayer& cl) {
+  cudaEvent_t a, b;
+  LN_CUDA(cudaEventCreate(&a));
+  LN_CUDA(cudaEventCreate(&b));
+  struct Events { cudaEvent_t a, b; ~Events() { cudaEventDestroy(a); cudaEventDestroy(b); } } guard{a, b};
+  auto time = [&](const std::function<void()>& run) {
+    run();
+    float best = 1e30f;
+    for (int rep = 0; rep < 3; ++rep) {
+      LN_CUDA(cudaEventRecord(a, stream_));
+      run();
+      LN_CUDA(cudaEventRecord(b, stream_));
+      LN_CUDA(cudaEventSynchronize(b));
+      float ms = 0;
+      LN_CUDA(cudaEventElapsedTime(&ms, a, b));
+      best = std::min(best, ms);
+    }
+    return best;
+  };
+  float graph_ms = 1e30f, legacy_ms = 1e30f;
+  auto graph = std::make_unique<GraphConv>(l, in.c, dt_);
+  int g = graph->prepare(cudnn_, in, out, -1, workspace_.get(), limit, stream_);
+  if (g >= 0) {
+    auto pack = graph->bind(in, out, workspace_.get());
+    graph_ms = time([&] { graph->run(cudnn_, *pack, in, out, stream_); });
+  }
+  auto legacy = std::make_unique<CudnnConv>(l, in.c, dt_);
+  try {
+    legacy->tune(cudnn_, in, out, workspace_.get(), limit);
+    TensorDesc x, y;
+    describe(x, in, dt_);
+    describe(y, out, dt_);
+    legacy_ms = time([&] { legacy->run(cudnn_, x, in.data, y, out.data, out, workspace_.get(), limit, stream_); });
+  } catch (const std::runtime_error& e) {
+    if (g < 0) {
+      bool sliced = in.pixel_stride != in.c || out.pixel_stride != out.c;
+      if (concat_in_place && sliced) {
+        log_line("layer " + layer_name(l) + " on a channel slice: " + e.what());
+        return false;
+      }
+      throw;
+    }
+  }
+  if (graph_ms <= legacy_ms) {
+    cl.graph = std::move(graph);
+    cl.choice = ConvChoice{0, 0, true, cl.graph->workspace(options_.batch), g};
+  } else {
+    cl.legacy = std::move(legacy);
+    cl.choice = cl.legacy->choice();
+  }
+  return true;
+}
+
+void CudaEngine::allocate_postprocess() {
+  const int b = options_.batch;
+  image_bytes_.resize(b);
+  size_t head_floats = 0;
+  for (const Head& h : net_.heads) head_floats += net_.layers[h.source].output.size();
+  heads_f32_ = DeviceBuffer(std::max<size_t>(head_floats * b * 4, 16));
+  input_f32_ = DeviceBuffer(size_t(b) * net_.input.size() * 4);
+  sizes_ = DeviceBuffer(sizeof(int2) * b);
+  sizes_host_.resize(sizeof(int2) * b);
+  candidates_ = DeviceBuffer(sizeof(GpuDetection) * kMaxCandidates * b);
+  kept_ = DeviceBuffer(sizeof(GpuDetection) * kNmsTopK * b);
+  kept_host_.resize(sizeof(GpuDetection) * kNmsTopK * b);
+  counts_ = DeviceBuffer(sizeof(int) * b);
+  kept_counts_ = DeviceBuffer(sizeof(int) * b);
+  kept_counts_host_.resize(sizeof(int) * b);
+  counts_host_.resize(sizeof(int) * b);
+  size_t mask_bytes = 0;
+  for (const Head& h : net_.heads) {
+    const Layer& src = net_.layers[h.source];
+    if (h.kind == Head::Kind::Segmentation) mask_bytes += size_t(src.output.h) * src.output.w * b;
+    if (h.kind != Head::Kind::Yolo) continue;
+    const auto& y = net_.layers[h.layer].as<YoloParams>();
+    YoloDecodeParams p;
+    p.classes = y.classes;
+    p.anchors = int(y.mask.size());
+    for (size_t k = 0; k < y.mask.size(); ++k) {
+      p.anchor_wh[2 * k] = y.anchors[2 * y.mask[k]];
+      p.anchor_wh[2 * k + 1] = y.anchors[2 * y.mask[k] + 1];
+    }
+    p.scale_x_y = y.scale_x_y;
+    p.new_coords = y.new_coords;
+    p.net_w = net_.input.w;
+    p.net_h = net_.input.h;
+    if (src.output.c != p.anchors * (5 + p.classes))
+      throw std::invalid_argument(net_.cfg_path + ":" + std::to_string(src.cfg_line) + ": [convolutional] filters=" +
+                                  std::to_string(src.output.c) + ", expected " +
+                                  std::to_string(p.anchors * (5 + p.classes)) + " for the [yolo] layer after it");
+    yolo_params_.push_back(p);
+  }
+  masks_ = DeviceBuffer(std::max<size_t>(mask_bytes, 16));
+  masks_host_.resize(std::max<size_t>(mask_bytes, 16));
+}
+
+void CudaEngine::add_steps(Program& p, int batch) {
+  auto desc_for = [&](const View& v) {
+    p.descs.push_back(std::make_unique<TensorDesc>());
+    describe(*p.descs.back(), v, dt_);
+    return cudnnTensorDescriptor_t(*p.descs.back());
+  };
+  for (const Layer& l : net_.layers) {
+    if (plan_.writes_in_place[l.index]) continue;
+    const View out = view_of(l.index, batch);
+    switch (l.type) {
+      case LayerType::Convolutional: {
+        const View in = view_of(l.inputs[0], batch);
+        ConvLayer& cl = convs_.at(l.index);
+        void* ws = workspace_.get();
+        size_t ws_bytes = workspace_.bytes();
+        cudnnHandle_t h = cudnn_;
+        if (cl.graph) {
+          GraphConv* g = cl.graph.get();
+          if (batch != options_.batch && g->prepare(h, in, out, cl.choice.graph, ws, ws_bytes, stream_) < 0 &&
+              g->prepare(h, in, out, -1, ws, ws_bytes, stream_) < 0)
+            throw std::runtime_error("layer " + std::to_string(l.index) + ": no cuDNN plan for batch " +
+                                     std::to_string(batch));
+          auto pack = g->bind(in, out, ws);
+          p.steps.push_back({l.index, [=](cudaStream_t s) { g->run(h, *pack, in, out, s); }});
+          break;
+        }
+        CudnnConv* conv = cl.legacy.get();
+        if (conv->workspace_for(cudnn_, in, out) > workspace_.bytes())
+          throw std::runtime_error("layer " + std::to_string(l.index) + ": batch " + std::to_string(batch) +
+                                   " needs more cuDNN workspace than tuned for");
+        auto x = desc_for(in), y = desc_for(out);
+        p.steps.push_back({l.index, [=](cudaStream_t s) { conv->run(h, x, in.data, y, out.data, out, ws, ws_bytes, s); }});
+        break;
+      }
+      case LayerType::Route: {  // a concat whose inputs are not all in place yet: one launch copies the rest
+        const auto& rp = l.as<RouteParams>();
+        const Placement& pl = plan_.layers[l.index];
+        Placement full = pl;  // the whole concat (a groups route reads a slice of it)
+        full.channel_offset -= rp.group_id * pl.c;
+        full.c = pl.c * rp.groups;
+        std::vector<View> srcs;
+        std::vector<int> offsets;
+        int offset = 0;
+        for (int j : l.inputs) {
+          const Placement& src = j < 0 ? plan_.input : plan_.layers[j];
+          if (!(src.storage == full.storage && src.channel_offset == full.channel_offset + offset)) {
+            srcs.push_back(view(src, batch));
+            offsets.push_back(offset);
+          }
+          offset += src.c;
+        }
+        View dst = view(full, batch);
+        DType dt = dt_;
+        p.steps.push_back({l.index, [=](cudaStream_t s) {
+                             launch_concat(srcs.data(), offsets.data(), int(srcs.size()), dst, dt, s);
+                           }});
+        break;
+      }
+      case LayerType::Upsample: {
+        View in = view_of(l.inputs[0], batch);
+        int stride = l.as<UpsampleParams>().stride;
+        DType dt = dt_;
+        p.steps.push_back({l.index, [=](cudaStream_t s) { launch_upsample(in, out, stride, dt, s); }});
+        break;
+      }
+      case LayerType::Maxpool: {
+        View in = view_of(l.inputs[0], batch);
+        auto mp = l.as<MaxpoolParams>();
+        DType dt = dt_;
+        p.steps.push_back({l.index, [=](cudaStream_t s) {
+                             launch_maxpool(in, out, mp.size, mp.stride_x, mp.stride_y, mp.padding, dt, s);
+                           }});
+        break;
+      }
+      case LayerType::Shortcut: {
+        View a = view_of(l.inputs[0], batch), b = view_of(l.inputs[1], batch);
+        Activation act = l.as<ShortcutParams>().activation;
+        DType dt = dt_;
+        p.steps.push_back({l.index, [=](cudaStream_t s) { launch_shortcut(a, b, out, act, dt, s); }});
+        break;
+      }
+      default:
+        throw std::logic_error("layer " + std::to_string(l.index) + ": " + to_string(l.type) + " has no CUDA step");
+    }
+  }
+}
+
+CudaEngine::Program& CudaEngine::program(int batch) {
+  auto it = programs_.find(batch);
+  if (it != programs_.end()) return *it->second;
+  auto p = std::make_unique<Program>();
+  add_steps(*p, batch);
+  // One graph per batch size: the whole network becomes a single launch. With profiling, event-record nodes
+  // between the layers time each one inside the graph, back to back as in a normal run.
+  if (options_.profile) {
+    while (events_.size() < p->steps.size() + 1) {
+      cudaEvent_t e;
+      LN_CUDA(cudaEventCreate(&e));
+      events_.push_back(e);
+    }
+  }
+  cudaGraph_t graph = nullptr;
+  LN_CUDA(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+  std::string failure;
+  try {
+    for (size_t i = 0; i < p->steps.size(); ++i) {
+      if (options_.profile) LN_CUDA(cudaEventRecordWithFlags(events_[i], stream_, cudaEventRecordExternal));
+      p->steps[i].run(stream_);
+    }
+    if (options_.profile)
+      LN_CUDA(cudaEventRecordWithFlags(events_[p->steps.size()], stream_, cudaEventRecordExternal));
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  cudaError_t end = cudaStreamEndCapture(stream_, &graph);
+  if (failure.empty() && end == cudaSuccess && graph && cudaGraphInstantiate(&p->graph, graph, 0) == cudaSuccess) {
+    cudaGraphDestroy(graph);
+  } else {
+    if (graph) cudaGraphDestroy(graph);
+    cudaGetLastError();
+    p->graph = nullptr;
+    log_line("CUDA graph capture failed (" + (failure.empty() ? std::string(cudaGetErrorString(end)) : failure) +
+             "): launching layer by layer");
+  }
+  return *programs_.emplace(batch, std::move(p)).first->second;
+}
+
+void CudaEngine::run_network(int batch) {
+  Program& p = program(batch);
+  const bool timed = options_.profile && events_.size() > p.steps.size();
+  if (p.graph) {
+    LN_CUDA(cudaGraphLaunch(p.graph, stream_));
+  } else {
+    for (size_t i = 0; i < p.steps.size(); ++i) {
+      if (timed) LN_CUDA(cudaEventRecord(events_[i], stream_));
+      p.steps[i].run(stream_);
+    }
+    if (timed) LN_CUDA(cudaEventRecord(events_[p.steps.size()], stream_));
+  }
+  if (!timed) return;
+  LN_CUDA(cudaEventSynchronize(events_[p.steps.size()]));
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    float ms = 0;
+    LN_CUDA(cudaEventElapsedTime(&ms, events_[i], events_[i + 1]));
+    profile_ms_[p.steps[i].layer] += ms;
+  }
+  ++profile_runs_;
+}
+
+std::vector<LayerTiming> CudaEngine::take_profile() {
+  std::vector<LayerTiming> out;
+  for (const auto& [layer, ms] : profile_ms_)
+    out.push_back({layer, layer_name(net_.layers[layer]), profile_runs_ ? ms / profile_runs_ : 0});
+  profile_ms_.clear();
+  profile_runs_ = 0;
+  return out;
+}
+
+std::vector<Tensor> CudaEngine::forward(const float* input, int batch) {
+  if (!input) throw std::invalid_argument("forward: input is null");
+  if (batch < 1) throw std::invalid_argument("forward: batch: expected >= 1, found " + std::to_string(batch));
+  LN_CUDA(cudaSetDevice(options_.gpu_id));
+  std::vector<Tensor> out;
+  for (const Head& h : net_.heads) {
+    const Shape& s = net_.layers[h.source].output;
+    Tensor t;
+    t.layer = h.source;
+    t.n = batch; t.c = s.c; t.h = s.h; t.w = s.w;
+    t.data.resize(size_t(batch) * s.size());
+    out.push_back(std::move(t));
+  }
+  const int64_t image_floats = net_.input.size();
+  for (int first = 0; first < batch; first += options_.batch) {
+    const int n = std::min(options_.batch, batch - first);
+    program(n);  // made before the upload: making it runs convolutions over the shared arena
+    LN_CUDA(cudaMemcpyAsync(input_f32_.get(), input + first * image_floats, n * image_floats * 4,
+                            cudaMemcpyHostToDevice, stream_));
+    launch_nchw_to_nhwc(input_f32_.get<float>(), net_.input.c, view(plan_.input, n), dt_, stream_);
+    run_network(n);
+    float* staging = heads_f32_.get<float>();
+    for (size_t k = 0; k < net_.heads.size(); ++k) {
+      const View v = view_of(net_.heads[k].source, n);
+      const size_t floats = size_t(n) * v.c * v.h * v.w;
+      launch_nhwc_to_nchw(v, staging, dt_, stream_);
+      LN_CUDA(cudaMemcpyAsync(out[k].data.data() + size_t(first) * v.c * v.h * v.w, staging, floats * 4,
+                              cudaMemcpyDeviceToHost, stream_));
+      staging += floats;
+    }
+    LN_CUDA(cudaStreamSynchronize(stream_));
+  }
+  return out;
+}
+
+void CudaEngine::upload_image(const ImageView& im, int slot) {
+  const int ch = channels_of(im.format);
+  const size_t bytes = im.step * (im.height - 1) + size_t(im.width) * ch;
+  DeviceBuffer& dev = image_bytes_[slot];
+  dev.resize(bytes);
+  LN_CUDA(cudaMemcpyAsync(dev.get(), im.data, bytes, cudaMemcpyHostToDevice, stream_));
+  const bool bgr = im.format == PixelFormat::BGR8 || im.format == PixelFormat::BGRA8;
+  launch_preprocess(dev.get<uint8_t>(), im.width, im.height, im.step, ch, bgr, view(plan_.input, options_.batch),
+                    slot, dt_, stream_);
+}
+
+std::vector<FrameResult> CudaEngine::detect(const std::vector<ImageView>& images, const DetectOptions& options) {
+  for (size_t i = 0; i < images.size(); ++i) {
+    const ImageView& im = images[i];
+    std::string why;
+    if (!im.data) why = "data is null";
+    else if (im.width <= 0 || im.height <= 0)
+      why = "size " + std::to_string(im.width) + "x" + std::to_string(im.height) + ", expected positive";
+    else if (im.step < size_t(im.width) * channels_of(im.format))
+      why = "step " + std::to_string(im.step) + " < width " + std::to_string(im.width) + " x " +
+            std::to_string(channels_of(im.format)) + " channels";
+    if (!why.empty()) throw std::invalid_argument("image " + std::to_string(i) + ": " + why);
+  }
+  LN_CUDA(cudaSetDevice(options_.gpu_id));
+  std::vector<FrameResult> results(images.size());
+  cudaEvent_t ev[4];
+  for (auto& e : ev) LN_CUDA(cudaEventCreate(&e));
+  struct EventGuard { cudaEvent_t* e; ~EventGuard() { for (int i = 0; i < 4; ++i) cudaEventDestroy(e[i]); } } guard{ev};
+
+  for (size_t first = 0; first < images.size(); first += options_.batch) {
+    const int n = int(std::min<size_t>(options_.batch, images.size() - first));
+    program(n);  // made before the upload: making it runs convolutions over the shared arena
+    LN_CUDA(cudaEventRecord(ev[0], stream_));
+    auto* sizes = sizes_host_.get<int2>();
+    for (int k = 0; k < n; ++k) {
+      upload_image(images[first + k], k);
+      sizes[k] = make_int2(images[first + k].width, images[first + k].height);
+    }
+    LN_CUDA(cudaMemcpyAsync(sizes_.get(), sizes, sizeof(int2) * n, cudaMemcpyHostToDevice, stream_));
+    LN_CUDA(cudaEventRecord(ev[1], stream_));
+    run_network(n);
+    LN_CUDA(cudaEventRecord(ev[2], stream_));
+
+    LN_CUDA(cudaMemsetAsync(counts_.get(), 0, sizeof(int) * n, stream_));
+    uint8_t* mask = masks_.get<uint8_t>();
+    size_t yolo = 0, mask_offset = 0;
+    for (const Head& h : net_.heads) {
+      const View v = view_of(h.source, n);
+      if (h.kind == Head::Kind::Yolo) {
+        launch_yolo_decode(v, yolo_params_[yolo++], sizes_.get<int2>(), options.score_threshold,
+                           candidates_.get<GpuDetection>(), counts_.get<int>(), kMaxCandidates, dt_, stream_);
+      } else {
+        launch_argmax(v, mask + mask_offset, dt_, stream_);
+        mask_offset += size_t(n) * v.h * v.w;
+      }
+    }
+    if (yolo > 0) {
+      launch_nms(candidates_.get<GpuDetection>(), counts_.get<int>(), kMaxCandidates, n, options.nms_threshold,
+                 kept_.get<GpuDetection>(), kept_counts_.get<int>(), stream_);
+      LN_CUDA(cudaMemcpyAsync(kept_counts_host_.get(), kept_counts_.get(), sizeof(int) * n, cudaMemcpyDeviceToHost,
+                              stream_));
+      LN_CUDA(cudaMemcpyAsync(counts_host_.get(), counts_.get(), sizeof(int) * n, cudaMemcpyDeviceToHost, stream_));
+    }
+    if (mask_offset)
+      LN_CUDA(cudaMemcpyAsync(masks_host_.get(), mask, mask_offset, cudaMemcpyDeviceToHost, stream_));
+    if (yolo > 0) {
+      // The kept boxes follow once their counts are known: one small wait instead of copying every slot.
+      LN_CUDA(cudaStreamSynchronize(stream_));
+      const int* kc = kept_counts_host_.get<int>();
+      for (int k = 0; k < n; ++k)
+        if (kc[k] > 0)
+          LN_CUDA(cudaMemcpyAsync(kept_host_.get<GpuDetection>() + size_t(k) * kNmsTopK,
+                                  kept_.get<GpuDetection>() + size_t(k) * kNmsTopK,
+                                  sizeof(GpuDetection) * kc[k], cudaMemcpyDeviceToHost, stream_));
+    }
+    LN_CUDA(cudaEventRecord(ev[3], stream_));
+    LN_CUDA(cudaEventSynchronize(ev[3]));
+
+    float pre = 0, inf = 0, post = 0;
+    LN_CUDA(cudaEventElapsedTime(&pre, ev[0], ev[1]));
+    LN_CUDA(cudaEventElapsedTime(&inf, ev[1], ev[2]));
+    LN_CUDA(cudaEventElapsedTime(&post, ev[2], ev[3]));
+    for (int k = 0; k < n; ++k) {
+      FrameResult& r = results[first + k];
+      r.timing = {pre / n, inf / n, post / n};
+      if (yolo > 0) {
+        const int candidates = counts_host_.get<int>()[k];
+        if (candidates > kNmsTopK && !warned_overflow_) {
+          warned_overflow_ = true;
+          log_line("image " + std::to_string(first + k) + ": " + std::to_string(candidates) +
+                   " candidates above the score threshold; the best " + std::to_string(kNmsTopK) + " of " +
+                   (candidates > kMaxCandidates ? "the first " + std::to_string(kMaxCandidates) + " found"
+                                                : std::string("them")) +
+                   " enter NMS (raise the threshold for fewer)");
+        }
+        const int kc = kept_counts_host_.get<int>()[k];
+        r.detections.resize(kc);
+        std::memcpy(static_cast<void*>(r.detections.data()), kept_host_.get<GpuDetection>() + size_t(k) * kNmsTopK,
+                    sizeof(GpuDetection) * kc);
+      }
+      size_t off = 0;
+      for (const Head& h : net_.heads) {
+        if (h.kind != Head::Kind::Segmentation) continue;
+        const Shape& s = net_.layers[h.source].output;
+        SegmentationMask m;
+        m.head_layer = h.layer;
+        m.width = s.w;
+        m.height = s.h;
+        const size_t px = size_t(s.h) * s.w;
+        m.class_ids.assign(masks_host_.get<uint8_t>() + off + k * px, masks_host_.get<uint8_t>() + off + (k + 1) * px);
+        r.masks.push_back(std::move(m));
+        off += px * n;
+      }
+    }
+  }
+  return results;
+}
+
+static_assert(sizeof(GpuDetection) == sizeof(Detection) && offsetof(GpuDetection, score) == offsetof(Detection, score) &&
+                  offsetof(GpuDetection, height) == offsetof(Detection, height),
+              "GpuDetection must match lightnet::Detection");
+
+}  // namespace
+}  // namespace cuda
+
+std::unique_ptr<Engine> make_cuda_engine(const Network& net, const BuildOptions& options,
+                                         const ProgressCallback& progress) {
+  return std::make_unique<cuda::CudaEngine>(net, options, progress);
+}
+
+}  // namespace lightnet

@@ -1,0 +1,165 @@
+#include "cuda/memory_plan.h"
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+namespace lightnet::cuda {
+namespace {
+
+constexpr size_t kAlign = 256;
+size_t align_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+
+bool is_concat(const Layer& l) { return l.type == LayerType::Route && l.inputs.size() > 1; }
+
+struct Target {
+  int layer = -1;   // the concat (route) whose storage this output is a slice of
+  int offset = 0;   // channel offset inside that concat
+};
+
+// First-fit offsets for storages whose [first, last] layer intervals overlap; largest first.
+size_t assign_offsets(std::vector<Storage>& storages) {
+  std::vector<int> order(storages.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return storages[a].bytes > storages[b].bytes; });
+  std::vector<int> placed;
+  size_t total = 0;
+  for (int i : order) {
+    Storage& s = storages[i];
+    std::vector<std::pair<size_t, size_t>> busy;  // [begin, end) of live neighbours
+    for (int j : placed) {
+      const Storage& o = storages[j];
+      if (o.first <= s.last && s.first <= o.last) busy.emplace_back(o.offset, o.offset + o.bytes);
+    }
+    std::sort(busy.begin(), busy.end());
+    size_t at = 0;
+    for (const auto& [b, e] : busy) {
+      if (at + s.bytes <= b) break;
+      at = std::max(at, e);
+    }
+    s.offset = at;
+    total = std::max(total, at + s.bytes);
+    placed.push_back(i);
+  }
+  return total;
+}
+
+}  // namespace
+
+bool can_write_slice(const Layer& l) {
+  switch (l.type) {
+    case LayerType::Convolutional:
+    case LayerType::Upsample:
+    case LayerType::Maxpool:
+    case LayerType::Shortcut:
+      return true;
+    case LayerType::Route:  // a nested concat: its own producers then write into the outer storage
+      return is_concat(l) && l.as<RouteParams>().groups == 1;
+    default:
+      return false;
+  }
+}
+
+MemoryPlan plan_memory(const Network& net, const MemoryPlanOptions& opt) {
+  const int n = int(net.layers.size());
+  MemoryPlan plan;
+  plan.layers.resize(n);
+  plan.writes_in_place.assign(n, false);
+  plan.concat_done.assign(n, false);
+
+  // 1. Which producers write straight into a concat's storage.
+  std::vector<Target> target(n);
+  if (opt.concat_in_place) {
+    for (const Layer& r : net.layers) {
+      if (!is_concat(r)) continue;
+      int offset = 0;
+      for (int j : r.inputs) {
+        const Layer* p = j >= 0 ? &net.layers[j] : nullptr;
+        if (p && target[j].layer < 0 && can_write_slice(*p)) target[j] = {r.index, offset};
+        offset += j >= 0 ? net.layers[j].output.c : net.input.c;
+      }
+    }
+  }
+
+  // 2. The storage (and channel offset) each storage-producing layer writes to, resolved back to front
+  //    because a concat's target lies after it.
+  auto new_storage = [&](int c, int h, int w) {
+    Storage s;
+    s.c = c; s.h = h; s.w = w;
+    s.first = n; s.last = -1;
+    s.bytes = align_up(size_t(opt.max_batch) * h * w * c * opt.element_size);
+    plan.storages.push_back(s);
+    return int(plan.storages.size()) - 1;
+  };
+  std::vector<std::pair<int, int>> root(n, {-1, 0});  // storage, offset of the layer's full (pre-groups) output
+  for (int i = n - 1; i >= 0; --i) {
+    const Layer& l = net.layers[i];
+    bool produces = can_write_slice(l) || is_concat(l);
+    if (!produces) continue;
+    int full_c = l.output.c;
+    if (is_concat(l)) {
+      full_c = 0;
+      for (int j : l.inputs) full_c += j >= 0 ? net.layers[j].output.c : net.input.c;
+    }
+    if (target[i].layer >= 0) {
+      auto [s, off] = root[target[i].layer];
+      root[i] = {s, off + target[i].offset};
+    } else {
+      root[i] = {new_storage(full_c, l.output.h, l.output.w), 0};
+    }
+  }
+  int input_storage = new_storage(opt.input_channels, net.input.h, net.input.w);
+  plan.input = {input_storage, 0, opt.input_channels, net.input.h, net.input.w, opt.input_channels};
+  plan.storages[input_storage].first = -1;
+
+  // 3. Placements, front to back.
+  auto placement_of = [&](int j) -> const Placement& { return j < 0 ? plan.input : plan.layers[j]; };
+  for (int i = 0; i < n; ++i) {
+    const Layer& l = net.layers[i];
+    Placement pl;
+    if (root[i].first >= 0) {
+      const Storage& s = plan.storages[root[i].first];
+      pl = {root[i].first, root[i].second, l.output.c, l.output.h, l.output.w, s.c};
+      if (is_concat(l)) {
+        const auto& rp = l.as<RouteParams>();
+        bool done = true;
+        int offset = 0;
+        for (int j : l.inputs) {
+          done = done && j >= 0 && target[j].layer == i && target[j].offset == offset;
+          offset += placement_of(j).c;
+        }
+        plan.concat_done[i] = done;
+        pl.channel_offset += rp.group_id * (offset / rp.groups);
+        pl.c = offset / rp.groups;
+      }
+    } else if (l.type == LayerType::Route) {  // one input: a view, a channel slice for groups
+      const auto& rp = l.as<RouteParams>();
+      pl = placement_of(l.inputs.at(0));
+      pl.c /= rp.groups;
+      pl.channel_offset += rp.group_id * pl.c;
+      plan.writes_in_place[i] = true;
+    } else {  // dropout, yolo, softmax: the input itself
+      pl = placement_of(l.inputs.at(0));
+      plan.writes_in_place[i] = true;
+    }
+    if (pl.c != l.output.c || pl.h != l.output.h || pl.w != l.output.w)
+      throw std::logic_error("layer " + std::to_string(i) + ": planned shape " + std::to_string(pl.c) + "x" +
+                             std::to_string(pl.h) + "x" + std::to_string(pl.w) + " differs from the IR's " +
+                             std::to_string(l.output.c) + "x" + std::to_string(l.output.h) + "x" +
+                             std::to_string(l.output.w));
+    plan.layers[i] = pl;
+    Storage& s = plan.storages[pl.storage];
+    if (!plan.writes_in_place[i]) s.first = std::min(s.first, i);
+    s.last = std::max(s.last, i);
+    for (int j : l.inputs) {
+      Storage& in = plan.storages[placement_of(j).storage];
+      in.last = std::max(in.last, i);
+    }
+  }
+  for (const Head& h : net.heads) plan.storages[plan.layers[h.source].storage].last = n;
+  plan.arena_bytes = assign_offsets(plan.storages);
+  return plan;
+}
+
+}  // namespace lightnet::cuda

@@ -1,0 +1,49 @@
+// Where every layer's output lives on the device, decided once at build time.
+// Outputs live in "storages" (NHWC, max_batch images). A route of one layer is a view of it (a channel slice
+// for groups). With concat_in_place a concat's producers write straight into their channel slice of the
+// concat's storage (no copy, but strided writes); without, the concat gets its own storage and one copy kernel.
+// Storages whose lifetimes do not overlap share memory in one arena.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "lightnet/network.h"
+
+namespace lightnet::cuda {
+
+struct Placement {
+  int storage = -1;
+  int channel_offset = 0;
+  int c = 0, h = 0, w = 0;
+  int pixel_stride = 0;  // the storage's channel count
+};
+
+struct Storage {
+  int c = 0, h = 0, w = 0;   // full shape per image
+  int first = 0, last = 0;   // layer indices that write first / read last (-1 = network input)
+  size_t offset = 0, bytes = 0;
+};
+
+struct MemoryPlanOptions {
+  int max_batch = 1;
+  size_t element_size = 4;
+  int input_channels = 0;     // network input channels as stored (padded ≥ net.input.c)
+  bool concat_in_place = true;
+};
+
+struct MemoryPlan {
+  Placement input;                  // the network input
+  std::vector<Placement> layers;    // per layer index
+  std::vector<Storage> storages;
+  std::vector<bool> writes_in_place;  // per layer: output already is a view (alias/slice): nothing to compute
+  std::vector<bool> concat_done;      // per route: all inputs already sit in its storage: no copy
+  size_t arena_bytes = 0;
+};
+
+// True for layers whose kernels can write their output into a channel slice of a wider tensor.
+bool can_write_slice(const Layer& layer);
+
+MemoryPlan plan_memory(const Network& net, const MemoryPlanOptions& options);
+
+}  // namespace lightnet::cuda
