@@ -80,6 +80,34 @@ export interface NativeBinding {
   /** absent when the addon was built without OpenCV */
   readImage?(path: string): Promise<RawImage>;
   writeImage?(path: string, image: RawImage): Promise<void>;
+  /** video files / cameras and in-memory codecs (native/src/addon/video.cpp); absent without OpenCV */
+  VideoReader?: new (source: string | number, cameraSize?: { width: number; height: number }) => NativeVideoReader;
+  VideoWriter?: new (path: string, width: number, height: number, fps: number) => NativeVideoWriter;
+  decodeImage?(bytes: Uint8Array, what: string): Promise<RawImage>;
+  encodeImage?(image: RawImage, extension: string): Promise<Uint8Array>;
+}
+
+export interface NativeVideoInfo {
+  name: string;
+  width: number;
+  height: number;
+  /** 0 when the container does not say */
+  fps: number;
+  /** -1 when unknown (cameras) */
+  frameCount: number;
+}
+
+/** One read at a time: read() rejects while the previous one is pending. */
+export interface NativeVideoReader {
+  info(): NativeVideoInfo;
+  read(): Promise<{ image: RawImage; positionMs: number } | null>;
+  close(): void;
+}
+
+/** One write at a time, in order: await each write. */
+export interface NativeVideoWriter {
+  write(image: RawImage): Promise<void>;
+  close(): void;
 }
 
 /** Where the addon is looked for: $LIGHTNET_ADDON first, then the cmake-js build of this package. */

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
+import { registerBagCommand } from "./bagCommand.js";
+import { registerEvalCommand } from "./evalCommand.js";
 import { integerAtLeast, numberIn } from "./parseOptionValue.js";
 import { runBench } from "./runBench.js";
 import { runInfer } from "./runInfer.js";
@@ -36,13 +38,21 @@ export function createProgram(reportError: (err: unknown) => void): Command {
     .requiredOption("--cfg <file>", "darknet .cfg")
     .requiredOption("--weights <file>", "darknet .weights")
     .option("--names <file>", "class names, one per line (default: the cfg's names=, else numbers)")
-    .requiredOption("--input <paths...>", "image files or directories of images")
+    .requiredOption("--input <paths...>", "image files or directories, video files, camera indices, rosbag2 bags (.mcap, .db3, directories)")
     .addOption(backend())
     .addOption(precision())
     .option("--score-threshold <s>", "minimum objectness × class probability", numberIn(0, 1), 0.25)
     .option("--nms-threshold <iou>", "class-wise NMS IoU threshold", numberIn(0, 1), 0.45)
     .option("--json", "one JSON line per image")
     .option("--dump-outputs <dir>", "write each head-feeding conv's raw output as <dir>/<layer>.npy (float32 NCHW)")
+    .option("--save-dir <dir>", "write annotated images (a video per video/camera input) and class-id / colour mask PNGs")
+    .option("--image-topic <topics...>", "image topics of rosbag2 inputs (default: every Image / CompressedImage topic)")
+    .option("--camera-size <WxH>", "requested capture size of camera inputs")
+    .option("--batch <n>", "engine batch size", integerAtLeast(1))
+    .option("--dla-core <n>", "Jetson DLA core (tensorrt backend)", integerAtLeast(0))
+    .option("--multi-precision", "honour per-layer precision= keys of the cfg")
+    .option("--calibration-list <file>", "INT8 calibration images, one path per line")
+    .option("--profile", "print mean per-layer times at the end")
     .action(async (opts) => {
       process.exitCode = await runInfer(opts, reportError);
     });
@@ -62,6 +72,9 @@ export function createProgram(reportError: (err: unknown) => void): Command {
     .action(async (opts) => {
       await runBench(opts);
     });
+
+  registerBagCommand(program, reportError);
+  registerEvalCommand(program, reportError);
 
   return program;
 }

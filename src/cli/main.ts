@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from "commander";
 import { createProgram } from "./createProgram.js";
+import { expandArgv } from "./expandArgv.js";
 
 /** Failures are one line on stderr naming the file/line (from the native message); never a stack dump. */
 function reportError(err: unknown): void {
@@ -10,7 +11,7 @@ function reportError(err: unknown): void {
 }
 
 try {
-  await createProgram(reportError).parseAsync(process.argv);
+  await createProgram(reportError).parseAsync(expandArgv(process.argv));
 } catch (err) {
   if (err instanceof CommanderError) {
     // commander already printed its message (and help); keep its exit code (0 for --help / --version).

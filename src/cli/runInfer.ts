@@ -3,11 +3,12 @@ import path from "node:path";
 import { Engine } from "../engine/Engine.js";
 import { preprocess } from "../engine/preprocess.js";
 import type { BackendName, Precision, Tensor } from "../engine/types.js";
-import { readImage } from "../image/readImage.js";
+import { openFrameSource } from "../media/frameSources.js";
+import { ResultSaver } from "../media/ResultSaver.js";
 import { encodeNpy } from "../npy/encodeNpy.js";
-import { expandInputs } from "./expandInputs.js";
 import { formatFrame } from "./formatFrame.js";
 import { frameToJson } from "./frameToJson.js";
+import { ProgressBar } from "./ProgressBar.js";
 
 export interface InferOptions {
   cfg: string;
@@ -20,11 +21,33 @@ export interface InferOptions {
   nmsThreshold: number;
   json?: boolean;
   dumpOutputs?: string;
+  /** annotated images / video and mask PNGs go here */
+  saveDir?: string;
+  /** image topics of rosbag2 inputs (default: every image topic) */
+  imageTopic?: string[];
+  /** requested camera capture size "WxH" */
+  cameraSize?: string;
+  batch?: number;
+  dlaCore?: number;
+  multiPrecision?: boolean;
+  calibrationList?: string;
+  /** print mean per-layer times at the end */
+  profile?: boolean;
+}
+
+function parseCameraSize(text: string | undefined): { width: number; height: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)x(\d+)$/.exec(text);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`--camera-size ${text}: expected WIDTHxHEIGHT, e.g. 1280x960`);
+  return { width: Number(m[1]), height: Number(m[2]) };
 }
 
 /**
- * `lightnet-trt infer`: detections (and mask statistics) per image. An image that cannot be read is reported
- * on stderr and skipped; the exit code is then 1 but the other images are still processed.
+ * `lightnet-trt infer`: detections (and mask statistics) per frame of each input: image files or directories,
+ * video files, camera indices, rosbag2 image topics. A frame that cannot be read is reported on stderr and
+ * skipped; the exit code is then 1 but the other frames are still processed. --save-dir writes annotated
+ * frames (one video per video/camera input) and class-id / colour mask PNGs. A progress bar runs on stderr
+ * when it is a terminal.
  * --dump-outputs DIR writes each head-feeding conv's raw output as DIR/<layer>.npy, float32 NCHW with N = the
  * images read, in order.
  */
@@ -35,32 +58,73 @@ export async function runInfer(options: InferOptions, reportError: (err: unknown
     ...(options.names !== undefined && { names: options.names }),
     backend: options.backend,
     precision: options.precision,
+    ...(options.batch !== undefined && { batch: options.batch }),
+    ...(options.dlaCore !== undefined && { dlaCore: options.dlaCore }),
+    ...(options.multiPrecision && { multiPrecision: true }),
+    ...(options.calibrationList !== undefined && { calibrationList: options.calibrationList }),
+    ...(options.profile && { profile: true }),
   });
+  const cameraSize = parseCameraSize(options.cameraSize);
+  const saver = options.saveDir !== undefined ? new ResultSaver(options.saveDir, engine.info.heads) : undefined;
   const thresholds = { scoreThreshold: options.scoreThreshold, nmsThreshold: options.nmsThreshold };
   const dumped = new Map<number, Tensor[]>();
   let failures = 0;
   try {
-    for (const source of expandInputs(options.input)) {
+    for (const input of options.input) {
+      let source;
       try {
-        const image = await readImage(source);
-        const [frame] = await engine.detect([image], thresholds);
-        const line = frameToJson(source, image.width, image.height, frame!, engine.info);
-        process.stdout.write(options.json ? JSON.stringify(line) + "\n" : formatFrame(line, (k) => String(k)));
-        if (options.dumpOutputs !== undefined) {
-          for (const t of await engine.forward(preprocess(image, engine.info.input), 1)) {
-            dumped.set(t.layer, [...(dumped.get(t.layer) ?? []), t]);
-          }
-        }
+        source = await openFrameSource(input, options.imageTopic ?? [], cameraSize);
       } catch (err) {
         failures += 1;
         reportError(err);
+        continue;
+      }
+      const progress = new ProgressBar(source.total);
+      const onError = (err: unknown) => {
+        failures += 1;
+        progress.clear();
+        reportError(err);
+      };
+      try {
+        for await (const { source: name, image, ...frameInfo } of source.frames(onError)) {
+          try {
+            const [frame] = await engine.detect([image], thresholds);
+            const line = frameToJson(name, image.width, image.height, frame!, engine.info);
+            progress.clear();
+            process.stdout.write(options.json ? JSON.stringify(line) + "\n" : formatFrame(line, (k) => String(k)));
+            if (saver) await saver.save(source, { source: name, image, ...frameInfo }, frame!);
+            if (options.dumpOutputs !== undefined) {
+              for (const t of await engine.forward(preprocess(image, engine.info.input), 1)) {
+                dumped.set(t.layer, [...(dumped.get(t.layer) ?? []), t]);
+              }
+            }
+          } catch (err) {
+            onError(err);
+          }
+          progress.tick();
+        }
+      } catch (err) {
+        onError(err); // the input broke off part-way: what was written stays
+      } finally {
+        progress.finish();
+        saver?.finish(source);
+        await source.close();
       }
     }
+    if (options.profile) writeProfile(engine);
   } finally {
     engine.close();
   }
   if (options.dumpOutputs !== undefined && dumped.size > 0) writeDump(options.dumpOutputs, dumped);
   return failures === 0 ? 0 : 1;
+}
+
+/** Mean per-layer milliseconds, slowest first, on stderr (the original tool's --prof). */
+function writeProfile(engine: Engine): void {
+  const rows = engine.takeProfile().sort((a, b) => b.ms - a.ms);
+  const total = rows.reduce((sum, r) => sum + r.ms, 0);
+  process.stderr.write(`per-layer time (mean ms per forward, total ${total.toFixed(3)} ms):\n`);
+  for (const r of rows) process.stderr.write(`  ${String(r.layer).padStart(4)} ${r.name.padEnd(28)} ${r.ms.toFixed(3)}\n`);
 }
 
 /** Stacks each layer's per-image tensors along N and writes DIR/<layer>.npy. */

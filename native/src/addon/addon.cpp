@@ -10,6 +10,7 @@
 #include "addon/versions.h"
 #ifdef LIGHTNET_WITH_OPENCV
 #include "addon/media.h"
+#include "addon/video.h"
 #endif
 
 namespace lightnet_addon {
@@ -27,6 +28,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #ifdef LIGHTNET_WITH_OPENCV
   exports.Set("readImage", Napi::Function::New<ReadImage>(env, "readImage"));
   exports.Set("writeImage", Napi::Function::New<WriteImage>(env, "writeImage"));
+  RegisterVideo(env, exports);
 #endif
   return exports;
 }

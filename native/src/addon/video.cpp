@@ -1,0 +1,208 @@
+#include "addon/video.h"
+#ifdef LIGHTNET_WITH_OPENCV
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "addon/common.h"
+#include "addon/raw_image.h"
+#include "lightnet/video.h"
+
+namespace lightnet_addon {
+namespace {
+
+// Runs `work` on the libuv pool and settles a promise with `done(env)` or the captured failure. The JS
+// object in `keep` stays referenced meanwhile, so its native state cannot be collected mid-operation.
+class Task : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<void()>;
+  using Done = std::function<Napi::Value(Napi::Env)>;
+  Task(Napi::Env env, Napi::Object keep, Work work, Done done, std::function<void()> always)
+      : Napi::AsyncWorker(env, "lightnet.video"), work_(std::move(work)), done_(std::move(done)), always_(std::move(always)),
+        deferred_(Napi::Promise::Deferred::New(env)) {
+    if (!keep.IsEmpty()) keep_ = Napi::Persistent(keep);
+  }
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      work_();
+    } catch (...) {
+      failure_ = CaptureCurrentException();
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (always_) always_();
+    if (failure_) return deferred_.Reject(ToJsError(env, failure_).Value());
+    deferred_.Resolve(done_(env));
+  }
+
+ private:
+  Work work_;
+  Done done_;
+  std::function<void()> always_;  // runs on the JS thread whether the work failed or not
+  Failure failure_;
+  Napi::ObjectReference keep_;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value Queue(Napi::Env env, Napi::Object keep, Task::Work work, Task::Done done, std::function<void()> always = {}) {
+  auto* task = new Task(env, keep, std::move(work), std::move(done), std::move(always));
+  Napi::Promise promise = task->Promise();
+  task->Queue();
+  return promise;
+}
+
+class VideoReaderWrap : public Napi::ObjectWrap<VideoReaderWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "VideoReader", {InstanceMethod<&VideoReaderWrap::Info>("info"),
+                                            InstanceMethod<&VideoReaderWrap::Read>("read"),
+                                            InstanceMethod<&VideoReaderWrap::Close>("close")});
+  }
+
+  explicit VideoReaderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VideoReaderWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !(info[0].IsString() || info[0].IsNumber()))
+      throw Napi::TypeError::New(env, "VideoReader(source): a file path or a camera index expected");
+    int width = 0, height = 0;  // optional {width, height}: requested camera capture size
+    if (info.Length() > 1 && info[1].IsObject()) {
+      ReadInt(info[1].As<Napi::Object>(), "width", width);
+      ReadInt(info[1].As<Napi::Object>(), "height", height);
+    }
+    reader_ = Guard(env, [&] {
+      return info[0].IsString() ? lightnet::VideoReader::open_file(info[0].As<Napi::String>().Utf8Value())
+                                : lightnet::VideoReader::open_camera(info[0].As<Napi::Number>().Int32Value(), width, height);
+    });
+  }
+
+ private:
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    if (!reader_) throw Napi::Error::New(env, "VideoReader: closed");
+    const auto& v = reader_->info();
+    o.Set("name", reader_->name());
+    o.Set("width", v.width);
+    o.Set("height", v.height);
+    o.Set("fps", v.fps);
+    o.Set("frameCount", static_cast<double>(v.frame_count));
+    return o;
+  }
+
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!reader_) throw Napi::Error::New(env, "VideoReader: closed");
+    if (busy_) throw Napi::Error::New(env, "VideoReader.read: the previous read has not finished");
+    busy_ = true;
+    struct Out {
+      lightnet::OwnedImage image;
+      double position_ms = 0;
+      bool got = false;
+    };
+    auto out = std::make_shared<Out>();
+    lightnet::VideoReader* reader = reader_.get();
+    return Queue(
+        env, Value(), [reader, out] { out->got = reader->read(out->image, out->position_ms); },
+        [out](Napi::Env e) -> Napi::Value {
+          if (!out->got) return e.Null();
+          Napi::Object o = Napi::Object::New(e);
+          o.Set("image", RawImageToJs(e, out->image.view()));
+          o.Set("positionMs", out->position_ms);
+          return o;
+        },
+        [this] { busy_ = false; });
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (busy_) throw Napi::Error::New(info.Env(), "VideoReader.close: a read is in progress");
+    reader_.reset();
+    return info.Env().Undefined();
+  }
+
+  std::unique_ptr<lightnet::VideoReader> reader_;
+  bool busy_ = false;
+};
+
+class VideoWriterWrap : public Napi::ObjectWrap<VideoWriterWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "VideoWriter", {InstanceMethod<&VideoWriterWrap::Write>("write"),
+                                            InstanceMethod<&VideoWriterWrap::Close>("close")});
+  }
+
+  explicit VideoWriterWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VideoWriterWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsNumber())
+      throw Napi::TypeError::New(env, "VideoWriter(path, width, height, fps) expected");
+    writer_ = Guard(env, [&] {
+      return std::make_unique<lightnet::VideoWriter>(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(),
+                                                     info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().DoubleValue());
+    });
+  }
+
+ private:
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!writer_) throw Napi::Error::New(env, "VideoWriter: closed");
+    if (busy_) throw Napi::Error::New(env, "VideoWriter.write: the previous write has not finished (await each write)");
+    if (info.Length() < 1) throw Napi::TypeError::New(env, "VideoWriter.write(image) expected");
+    auto pixels = std::make_shared<OwnedPixels>(CopyRawImage(info[0], "image"));
+    busy_ = true;
+    lightnet::VideoWriter* writer = writer_.get();
+    return Queue(env, Value(), [writer, pixels] { writer->write(pixels->view()); },
+                 [](Napi::Env e) -> Napi::Value { return e.Undefined(); }, [this] { busy_ = false; });
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (busy_) throw Napi::Error::New(info.Env(), "VideoWriter.close: a write is in progress");
+    if (writer_) {
+      Guard(info.Env(), [&] { writer_->close(); });
+      writer_.reset();
+    }
+    return info.Env().Undefined();
+  }
+
+  std::unique_ptr<lightnet::VideoWriter> writer_;
+  bool busy_ = false;
+};
+
+Napi::Value DecodeImage(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw Napi::TypeError::New(env, "decodeImage(bytes: Uint8Array, what?: string) expected");
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  auto data = std::make_shared<std::vector<uint8_t>>(bytes.Data(), bytes.Data() + bytes.ByteLength());
+  std::string what = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "image data";
+  auto out = std::make_shared<lightnet::OwnedImage>();
+  return Queue(env, Napi::Object(), [data, what, out] { *out = lightnet::decode_image(data->data(), data->size(), what); },
+               [out](Napi::Env e) -> Napi::Value { return RawImageToJs(e, out->view()); });
+}
+
+Napi::Value EncodeImage(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[1].IsString()) throw Napi::TypeError::New(env, "encodeImage(image, extension) expected");
+  auto pixels = std::make_shared<OwnedPixels>(CopyRawImage(info[0], "image"));
+  std::string ext = info[1].As<Napi::String>().Utf8Value();
+  auto out = std::make_shared<std::vector<uint8_t>>();
+  return Queue(env, Napi::Object(), [pixels, ext, out] { *out = lightnet::encode_image(pixels->view(), ext); },
+               [out](Napi::Env e) -> Napi::Value {
+                 Napi::Uint8Array a = Napi::Uint8Array::New(e, out->size());
+                 std::copy(out->begin(), out->end(), a.Data());
+                 return a;
+               });
+}
+
+}  // namespace
+
+void RegisterVideo(Napi::Env env, Napi::Object exports) {
+  exports.Set("VideoReader", VideoReaderWrap::Define(env));
+  exports.Set("VideoWriter", VideoWriterWrap::Define(env));
+  exports.Set("decodeImage", Napi::Function::New<DecodeImage>(env, "decodeImage"));
+  exports.Set("encodeImage", Napi::Function::New<EncodeImage>(env, "encodeImage"));
+}
+
+}  // namespace lightnet_addon
+#endif  // LIGHTNET_WITH_OPENCV

@@ -1,0 +1,40 @@
+import { PNG } from "pngjs";
+import { describe, expect, it } from "vitest";
+import { Raster } from "./Raster.js";
+
+const px = (r: Raster, x: number, y: number) => Array.from(r.data.subarray((y * r.width + x) * 3, (y * r.width + x) * 3 + 3));
+
+describe("Raster", () => {
+  it("fills, clips and blends", () => {
+    const r = new Raster(4, 3, [0, 0, 0]);
+    r.fillRect(2, 1, 10, 10, [200, 100, 0]);
+    expect(px(r, 1, 1)).toEqual([0, 0, 0]);
+    expect(px(r, 3, 2)).toEqual([200, 100, 0]);
+    r.fillRect(0, 0, 1, 1, [100, 200, 50], 0.5);
+    expect(px(r, 0, 0)).toEqual([50, 100, 25]);
+  });
+
+  it("draws lines end to end and glyphs pixel-exact", () => {
+    const r = new Raster(5, 5, [0, 0, 0]);
+    r.line(0, 0, 4, 4, [255, 255, 255]);
+    for (let i = 0; i < 5; i++) expect(px(r, i, i)).toEqual([255, 255, 255]);
+    expect(px(r, 1, 0)).toEqual([0, 0, 0]);
+    const t = new Raster(5, 7, [0, 0, 0]);
+    t.text(0, 0, "-", [9, 9, 9]); // row 3 only
+    for (let y = 0; y < 7; y++) expect(px(t, 2, y)).toEqual(y === 3 ? [9, 9, 9] : [0, 0, 0]);
+    expect(Raster.textWidth("ab", 2)).toBe(22);
+  });
+
+  it("overlays a low-resolution mask and converts BGR pixels", () => {
+    const r = Raster.fromPixels(2, 1, Uint8Array.from([1, 2, 3, 4, 5, 6]), 6, 3, "bgr");
+    expect(px(r, 0, 0)).toEqual([3, 2, 1]);
+    r.overlayMask({ width: 1, height: 1, data: Uint8Array.from([0]) }, [[103, 102, 101]], 1);
+    expect(px(r, 1, 0)).toEqual([103, 102, 101]);
+  });
+
+  it("encodes a PNG pngjs reads back", () => {
+    const r = new Raster(3, 2, [10, 20, 30]);
+    const back = PNG.sync.read(r.toPng());
+    expect([back.width, back.height, back.data[0], back.data[1], back.data[2], back.data[3]]).toEqual([3, 2, 10, 20, 30, 255]);
+  });
+});
