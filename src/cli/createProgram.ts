@@ -1,6 +1,8 @@
 import { Command, Option } from "commander";
 import { integerAtLeast, numberIn } from "./parseOptionValue.js";
+import { addQuantizationOptions } from "./quantizationOptions.js";
 import { runBench } from "./runBench.js";
+import { runBuild } from "./runBuild.js";
 import { runInfer } from "./runInfer.js";
 import { runInfo } from "./runInfo.js";
 
@@ -28,7 +30,7 @@ export function createProgram(reportError: (err: unknown) => void): Command {
     .option("--json", "one JSON object (top-level gflops, params, layers, heads)")
     .action((opts) => runInfo(opts));
 
-  program
+  const infer = program
     .command("infer")
     .description("detections and segmentation masks for image files")
     .requiredOption("--cfg <file>", "darknet .cfg")
@@ -40,12 +42,12 @@ export function createProgram(reportError: (err: unknown) => void): Command {
     .option("--score-threshold <s>", "minimum objectness × class probability", numberIn(0, 1), 0.25)
     .option("--nms-threshold <iou>", "class-wise NMS IoU threshold", numberIn(0, 1), 0.45)
     .option("--json", "one JSON line per image")
-    .option("--dump-outputs <dir>", "write each head-feeding conv's raw output as <dir>/<layer>.npy (float32 NCHW)")
-    .action(async (opts) => {
-      process.exitCode = await runInfer(opts, reportError);
-    });
+    .option("--dump-outputs <dir>", "write each head-feeding conv's raw output as <dir>/<layer>.npy (float32 NCHW)");
+  addQuantizationOptions(infer).action(async (opts) => {
+    process.exitCode = await runInfer(opts, reportError);
+  });
 
-  program
+  const bench = program
     .command("bench")
     .description("network forward time (no pre/post-processing); seeded random weights when none are given")
     .requiredOption("--cfg <file>", "darknet .cfg")
@@ -56,10 +58,23 @@ export function createProgram(reportError: (err: unknown) => void): Command {
     .option("--iters <n>", "timed iterations", integerAtLeast(1), 10)
     .option("--warmup <n>", "untimed iterations first", integerAtLeast(0), 2)
     .option("--threads <n>", "CPU threads (0 = all cores)", integerAtLeast(0))
-    .option("--json", "one JSON line {median_ms, p90_ms, min_ms, iters, backend, precision, batch}")
-    .action(async (opts) => {
-      await runBench(opts);
-    });
+    .option("--json", "one JSON line {median_ms, p90_ms, min_ms, iters, backend, precision, batch}");
+  addQuantizationOptions(bench).action(async (opts) => {
+    await runBench(opts);
+  });
+
+  const build = program
+    .command("build")
+    .description("build an engine once (INT8: calibrate and write the calibration table) and report it")
+    .requiredOption("--cfg <file>", "darknet .cfg")
+    .option("--weights <file>", "darknet .weights (default: seeded random weights)")
+    .addOption(backend())
+    .addOption(precision())
+    .option("--batch <n>", "maximum images per inference", integerAtLeast(1), 1)
+    .option("--json", "one JSON line {cfg, backend, precision, batch, build_ms, calibration_table}");
+  addQuantizationOptions(build).action(async (opts) => {
+    await runBuild(opts);
+  });
 
   return program;
 }

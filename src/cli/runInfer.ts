@@ -8,8 +8,9 @@ import { encodeNpy } from "../npy/encodeNpy.js";
 import { expandInputs } from "./expandInputs.js";
 import { formatFrame } from "./formatFrame.js";
 import { frameToJson } from "./frameToJson.js";
+import { type QuantizationFlags, quantizationEngineOptions, reportQuantizationProgress } from "./quantizationOptions.js";
 
-export interface InferOptions {
+export interface InferOptions extends QuantizationFlags {
   cfg: string;
   weights: string;
   names?: string;
@@ -35,7 +36,8 @@ export async function runInfer(options: InferOptions, reportError: (err: unknown
     ...(options.names !== undefined && { names: options.names }),
     backend: options.backend,
     precision: options.precision,
-  });
+    ...quantizationEngineOptions(options),
+  }, reportQuantizationProgress);
   const thresholds = { scoreThreshold: options.scoreThreshold, nmsThreshold: options.nmsThreshold };
   const dumped = new Map<number, Tensor[]>();
   let failures = 0;
