@@ -2,12 +2,14 @@
 //
 //   lightnet-tool info  --cfg C [--weights W] [--json]
 //   lightnet-tool bench --cfg C [--weights W] [--backend B] [--precision P] [--batch N] [--iters N]
-//                       [--warmup N] [--threads N] [--profile] [--json]
+//                       [--warmup N] [--threads N] [--profile] [--json] [--calib-list F] [--calib-algo A]
+//                       [--calib-table F] [--percentile P] [--clip-value X] [--mp] [--sparsity on|off]
 //   lightnet-tool random-weights --cfg C --out FILE [--seed N]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <random>
@@ -28,6 +30,8 @@ const char* kUsage =
     "  lightnet-tool info  --cfg FILE [--weights FILE] [--json]\n"
     "  lightnet-tool bench --cfg FILE [--weights FILE] [--backend auto|cpu|cuda] [--precision fp32|fp16|int8]\n"
     "                      [--batch N] [--iters N] [--warmup N] [--threads N] [--profile] [--json]\n"
+    "                      [--calib-list FILE|DIR] [--calib-algo entropy|minmax|percentile] [--calib-table FILE]\n"
+    "                      [--percentile P] [--clip-value X] [--mp] [--sparsity on|off]\n"
     "  lightnet-tool random-weights --cfg FILE --out FILE [--seed N]\n"
     "bench times Engine::forward() only (no pre/post-processing); without --weights it uses seeded random\n"
     "weights (seed 1, the same numbers random-weights writes). --threads 0 = all cores.\n"
@@ -178,6 +182,28 @@ int cmd_info(const Args& args) {
   return 0;
 }
 
+double get_number(const Args& args, const std::string& k, double def) {
+  if (!args.has(k)) return def;
+  const std::string& v = args.get(k);
+  char* end = nullptr;
+  const double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || !std::isfinite(d)) throw UsageError(k + ": expected a number, found '" + v + "'");
+  return d;
+}
+
+// INT8 / multi-precision / sparsity options, as the lightnet-trt CLI names them (issue 4).
+void read_quantization_options(const Args& args, BuildOptions& opt) {
+  opt.calibration_list = args.get("--calib-list");
+  opt.calibration_table = args.get("--calib-table");
+  opt.calibration_algorithm = args.get("--calib-algo", opt.calibration_algorithm);
+  opt.percentile = get_number(args, "--percentile", opt.percentile);
+  opt.clip_value = get_number(args, "--clip-value", 0);
+  opt.multi_precision = args.flag("--mp");
+  const std::string sparsity = args.get("--sparsity", "on");
+  if (sparsity != "on" && sparsity != "off") throw UsageError("--sparsity: expected on or off, found '" + sparsity + "'");
+  opt.sparsity = sparsity == "on";
+}
+
 int cmd_bench(const Args& args) {
   Network net = load(args);
   if (!net.has_weights) randomize_weights(net, 1);
@@ -191,6 +217,7 @@ int cmd_bench(const Args& args) {
   opt.batch = args.get_int("--batch", 1, 1);
   opt.threads = args.get_int("--threads", 0, 0);
   opt.profile = args.flag("--profile");
+  read_quantization_options(args, opt);
   const int iters = args.get_int("--iters", 20, 1), warmup = args.get_int("--warmup", 3, 0);
   auto engine = build_engine(net, opt);
 
@@ -257,8 +284,9 @@ int main(int argc, char** argv) {
     if (cmd == "bench")
       return cmd_bench(Args(argc, argv,
                             {"--cfg", "--weights", "--backend", "--precision", "--batch", "--iters", "--warmup",
-                             "--threads"},
-                            {"--json", "--profile"}));
+                             "--threads", "--calib-list", "--calib-algo", "--calib-table", "--percentile",
+                             "--clip-value", "--sparsity"},
+                            {"--json", "--profile", "--mp"}));
     if (cmd == "random-weights") return cmd_random_weights(Args(argc, argv, {"--cfg", "--out", "--seed"}, {}));
     throw UsageError("unknown command '" + cmd + "' (expected info, bench or random-weights)");
   } catch (const UsageError& e) {
