@@ -16,7 +16,7 @@
  * Needs opencv-doc (vtest.avi) and /usr/bin/python3 with cv2 (frame extraction).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -80,6 +80,7 @@ if (!("--no-seg" in args)) {
   }
 }
 
+rmSync(work, { recursive: true, force: true });
 const result = { date: new Date().toISOString(), host: `${os.cpus()[0]?.model} x${os.cpus().length}`, detection, segmentation };
 if ("--json" in args) {
   process.stdout.write(JSON.stringify(result) + "\n");
