@@ -2,9 +2,9 @@
  * The one typed binding to the native addon (native/build/Release/lightnet_addon.node). Everything else in
  * the package reaches C++ through `loadNative()`; nothing else knows the addon's file name or shape.
  */
-import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadAddonFrom } from "./loadAddonFrom.js";
 import type {
   DetectOptions,
   FrameTiming,
@@ -94,26 +94,6 @@ let cached: NativeBinding | undefined;
 
 /** Loads the addon once; throws an Error listing what was tried and possible solutions. */
 export function loadNative(): NativeBinding {
-  if (cached) return cached;
-  const require = createRequire(import.meta.url);
-  const failures: string[] = [];
-  for (const candidate of addonCandidates()) {
-    try {
-      cached = require(candidate) as NativeBinding;
-      return cached;
-    } catch (err) {
-      failures.push(`  ${candidate}: ${(err as Error).message.split("\n")[0]}`);
-    }
-  }
-  throw new Error(
-    [
-      "Could not load the lightnet native addon.",
-      "Tried:",
-      ...failures,
-      "Possible solutions:",
-      "- Build it: `export npm_config_nodedir=/usr && npm run build:native` (needs cmake, g++, libdnnl-dev, libopencv-dev)",
-      "- Set LIGHTNET_ADDON to the path of a built lightnet_addon.node",
-      "- If it was built for another Node.js, rebuild it with this one (" + process.version + ")",
-    ].join("\n"),
-  );
+  cached ??= loadAddonFrom<NativeBinding>(addonCandidates());
+  return cached;
 }

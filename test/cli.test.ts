@@ -37,6 +37,7 @@ describe("info", () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^.*yolo-fastest-xl-voc\.cfg\ninput 3x320x320, [\d.]+ GFLOPs/);
     expect(run.stdout).toContain("yolo layer 115 (fed by conv 114), 20 classes");
+    expect(run.stdout).toContain(`weights ${voc.weights}: size matches the cfg`);
   });
 });
 

@@ -1,7 +1,11 @@
 // The CPU engine against OpenCV DNN's darknet importer (run through /usr/bin/python3 at test time):
 //  - LightNet BDD100K detection cfg with seeded random weights: raw head tensors within 1e-4 relative
 //    (max|ours - opencv| / max|opencv| per head);
-//  - Yolo-Fastest VOC and COCO with their trained weights on ../shared/images: the same detections after NMS.
+//  - Yolo-Fastest VOC and COCO with their trained weights on ../shared/images: the same detections after NMS;
+//  - LightNet det+semaseg: OpenCV cannot load [softmax] with groups (the script drops that weightless
+//    section) and ignores `dilation`, which the segmentation branch uses: only the detection heads are
+//    compared here; test_cpu_segmentation.cpp checks the segmentation head against numpy.
+// The reference scripts give OpenCV darknet's batch-norm epsilon (1e-5; OpenCV's importer uses 1e-6).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -59,6 +63,10 @@ TEST_P(HeadsVsOpenCV, RawHeadTensorsWithin1e4Relative) {
   ASSERT_EQ(heads.size(), net.heads.size());
   for (size_t i = 0; i < heads.size(); ++i) {
     const Tensor& t = heads[i];
+    if (net.heads[i].kind == Head::Kind::Segmentation) {
+      std::cout << "head " << net.heads[i].layer << ": segmentation, not comparable (OpenCV ignores dilation)\n";
+      continue;
+    }
     std::vector<float> expected = read_raw<float>(out_dir / ("head_" + std::to_string(net.heads[i].layer) + ".f32"));
     ASSERT_EQ(expected.size(), t.data.size()) << "head " << net.heads[i].layer;
     Diff d = compare(t.data.data(), expected.data(), expected.size());
@@ -73,6 +81,7 @@ INSTANTIATE_TEST_SUITE_P(
     Models, HeadsVsOpenCV,
     ::testing::Values(HeadsCase{"lightnet/lightNet-BDD100K-1280x960.cfg", "", 2},
                       HeadsCase{"lightnet/lightNet-BDD100K-1280x960-chPruning.cfg", "", 1},
+                      HeadsCase{"lightnet/lightNet-BDD100K-det-semaseg-1280x960.cfg", "", 1},
                       HeadsCase{"yolo-fastest/yolo-fastest-1.1-xl.cfg", "yolo-fastest/yolo-fastest-1.1-xl.weights", 1},
                       HeadsCase{"yolo-fastest/yolo-fastest-xl-voc.cfg", "yolo-fastest/yolo-fastest-xl-voc.weights", 2}),
     [](const ::testing::TestParamInfo<HeadsCase>& i) {

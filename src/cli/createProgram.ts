@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { integerAtLeast, numberIn } from "./parseOptionValue.js";
 import { addQuantizationOptions } from "./quantizationOptions.js";
@@ -16,6 +17,7 @@ const PRECISIONS = ["fp32", "fp16", "int8"];
 export function createProgram(reportError: (err: unknown) => void): Command {
   const program = new Command("lightnet-trt")
     .description("LightNet / darknet CNN inference (YOLO detection + semantic segmentation) on a native engine")
+    .version(packageVersion())
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
@@ -77,4 +79,9 @@ export function createProgram(reportError: (err: unknown) => void): Command {
   });
 
   return program;
+}
+
+function packageVersion(): string {
+  const pkg = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version;
 }

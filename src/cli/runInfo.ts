@@ -10,5 +10,7 @@ export interface InfoOptions {
 /** `lightnet-trt info`: the model's layers, shapes, GFLOPs, params and heads (weights checked when given). */
 export function runInfo(options: InfoOptions): void {
   const info = modelInfo(options.cfg, options.weights);
-  process.stdout.write(options.json ? JSON.stringify(info) + "\n" : formatInfo(info));
+  if (options.json) return void process.stdout.write(JSON.stringify(info) + "\n");
+  process.stdout.write(formatInfo(info));
+  if (options.weights !== undefined) process.stdout.write(`weights ${options.weights}: size matches the cfg\n`);
 }

@@ -24,7 +24,8 @@ export type ProgressListener = (fraction: number, message: string) => void;
 /**
  * One network on one backend, built once from EngineOptions and then used for many frames. All inference
  * runs on a native worker thread; the returned promises never block the event loop. Calls on one engine are
- * served one at a time, in order.
+ * served one at a time, in order: they queue here rather than in the addon, so an engine occupies at most one
+ * thread of libuv's small shared pool (file, DNS and zlib work keeps the others).
  */
 export class Engine {
   /** The model as parsed from the cfg (layers, heads, GFLOPs, params). */
@@ -37,6 +38,8 @@ export class Engine {
   /** Most images one detect()/forward() call may take. */
   readonly maxBatch: number;
   #handle: NativeEngine | undefined;
+  /** settles when the last queued call has finished */
+  #tail: Promise<void> = Promise.resolve();
 
   private constructor(handle: NativeEngine, labels: string[]) {
     this.#handle = handle;
@@ -74,7 +77,7 @@ export class Engine {
     images.forEach((image, i) => validateRawImage(image, `images[${i}]`));
     const thresholds = validateDetectOptions(options);
     if (images.length === 0) return [];
-    const frames = await callNative(() => handle.detect(images, thresholds));
+    const frames = await callNative(() => this.#serialize(() => handle.detect(images, thresholds)));
     return frames.map((frame) => ({
       detections: frame.detections.map((d) => ({ ...d, label: this.labels[d.classId] ?? String(d.classId) })),
       masks: frame.masks,
@@ -92,7 +95,7 @@ export class Engine {
     const expected = batch * channels * height * width;
     if (input.length !== expected)
       throw invalidParameterError("input", `${expected} floats (${batch}×${channels}×${height}×${width})`, `${input.length} floats`);
-    return callNative(() => handle.forward(input, batch));
+    return callNative(() => this.#serialize(() => handle.forward(input, batch)));
   }
 
   /** Mean per-layer milliseconds since the last call (empty unless built with profile: true). */
@@ -109,6 +112,15 @@ export class Engine {
 
   get closed(): boolean {
     return this.#handle === undefined;
+  }
+
+  #serialize<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(run);
+    this.#tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
   }
 
   #open(): NativeEngine {

@@ -89,15 +89,23 @@ void decode_yolo(const Network& net, const Layer& yolo, const float* head, int i
 std::vector<Detection> nms(std::vector<Detection> candidates, float nms_threshold) {
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const Detection& a, const Detection& b) { return a.score > b.score; });
+  // Greedy: a candidate survives unless a kept box of its class overlaps it by more than the threshold.
+  // Comparing only against kept boxes of the same class is the same algorithm in O(candidates x kept).
   std::vector<Detection> kept;
-  std::vector<bool> suppressed(candidates.size(), false);
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    if (suppressed[i]) continue;
-    kept.push_back(candidates[i]);
-    for (size_t j = i + 1; j < candidates.size(); ++j)
-      if (!suppressed[j] && candidates[j].class_id == candidates[i].class_id &&
-          iou(candidates[i], candidates[j]) > nms_threshold)
-        suppressed[j] = true;
+  std::vector<std::vector<size_t>> kept_by_class;
+  for (const Detection& d : candidates) {
+    if (d.class_id < 0) continue;
+    if (size_t(d.class_id) >= kept_by_class.size()) kept_by_class.resize(d.class_id + 1);
+    std::vector<size_t>& same = kept_by_class[d.class_id];
+    bool suppressed = false;
+    for (size_t k : same)
+      if (iou(kept[k], d) > nms_threshold) {
+        suppressed = true;
+        break;
+      }
+    if (suppressed) continue;
+    same.push_back(kept.size());
+    kept.push_back(d);
   }
   return kept;
 }

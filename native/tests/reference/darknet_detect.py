@@ -10,22 +10,7 @@ import sys
 
 import cv2
 import numpy as np
-
-# darknet normalises with 1/sqrt(variance + 1e-5); OpenCV's darknet importer uses eps 1e-6. Adding the
-# difference to every BatchNorm variance makes OpenCV compute darknet's numbers (matters for trained weights
-# with tiny variances, e.g. Yolo-Fastest: 5e-4 relative on the heads otherwise).
-DARKNET_BN_EPS, OPENCV_BN_EPS = 1e-5, 1e-6
-
-
-def read_darknet(cfg, weights):
-    net = cv2.dnn.readNetFromDarknet(cfg, weights)
-    for name in net.getLayerNames():
-        layer = net.getLayer(name)
-        if layer.type == "BatchNorm":
-            blobs = list(layer.blobs)
-            blobs[1] = blobs[1] + (DARKNET_BN_EPS - OPENCV_BN_EPS)
-            layer.blobs = blobs
-    return net
+from opencv_darknet import read_darknet  # darknet batch-norm epsilon
 
 
 def main():
