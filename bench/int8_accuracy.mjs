@@ -4,8 +4,10 @@
  *
  *  - Yolo-Fastest VOC (trained weights): detection F1 at IoU >= 0.5 (same class), FP32 detections as truth,
  *    over ../shared/images and the frames of Debian opencv-doc's vtest.avi, for each calibration algorithm
- *    (entropy, minmax, percentile, clip). Calibration reads an image list file of every Nth frame (--every,
- *    default 16); those frames are left out of the evaluation.
+ *    (entropy, minmax, percentile, clip), plus entropy with the linear-activation convs kept at FP16 through
+ *    per-layer precision (a copy of the cfg with precision=fp16 on them, built with multi-precision, i.e. --mp).
+ *    Calibration reads an image list file of every Nth frame (--every, default 16); those frames are left out
+ *    of the evaluation.
  *  - The det-semaseg LightNet cfg (seeded random weights: no trained ones exist here): segmentation mask pixel
  *    agreement INT8 vs FP32 over ../shared/images and a few frames, 2:4 sparsity off (quantization alone) and
  *    on (quantization + pruning of its sparse=1 layers). With random weights this is a numerics check of the
@@ -16,7 +18,7 @@
  * Needs opencv-doc (vtest.avi) and /usr/bin/python3 with cv2 (frame extraction).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -61,6 +63,16 @@ for (const a of algorithms) {
   const found = await detectAll(options, evalSet);
   detection.push({ algorithm: a.name, ...f1(truth, found) });
   log(`yolo-fastest-xl-voc int8 ${a.name}: F1 ${detection.at(-1).f1.toFixed(4)}`);
+}
+
+{
+  // Per-layer precision: the linear (pre-shortcut bottleneck and head) convs at FP16, the rest INT8 (entropy).
+  const cfg = path.join(work, "yolo-fastest-xl-voc-linear-fp16.cfg");
+  const sections = readFileSync(voc.cfg, "utf8").split(/(?=^\[)/m);
+  writeFileSync(cfg, sections.map((s) => (s.startsWith("[convolutional]") && /^activation\s*=\s*linear/m.test(s) ? s.trimEnd() + "\nprecision=fp16\n\n" : s)).join(""));
+  const options = { ...voc, cfg, precision: "int8", multiPrecision: true, calibrationList: calibList, calibrationAlgorithm: "entropy" };
+  detection.push({ algorithm: "entropy, linear convs FP16 (--mp)", ...f1(truth, await detectAll(options, evalSet)) });
+  log(`yolo-fastest-xl-voc int8 ${detection.at(-1).algorithm}: F1 ${detection.at(-1).f1.toFixed(4)}`);
 }
 
 const segmentation = [];
