@@ -164,7 +164,8 @@ async function masksOf(options, files) {
   const engine = await build(options);
   try {
     const out = [];
-    for (const f of files) out.push((await engine.detect([await readImage(f)]))[0].masks);
+    // Score threshold 1: no boxes (random weights would flood NMS); only the masks are compared.
+    for (const f of files) out.push((await engine.detect([await readImage(f)], { scoreThreshold: 1 }))[0].masks);
     return out;
   } finally {
     engine.close();
