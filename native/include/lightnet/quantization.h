@@ -61,10 +61,12 @@ float entropy_amax(std::vector<double> hist, double hist_max, int levels = 128);
 float percentile_amax(const std::vector<double>& hist, double hist_max, double percentile);
 
 // A calibration table (text): a header line naming the algorithm and the model hash, then one range per
-// tensor ("input" or the layer index):
+// tensor (the layer index, or "input" for the network input), in name order:
 //   lightnet_trt-int8-calibration 1 algorithm=entropy model=0123456789abcdef
-//   input 1
 //   0 4.71
+//   1 7.8
+//   …
+//   input 1
 struct CalibrationTable {
   std::string algorithm;
   std::string model_hash;

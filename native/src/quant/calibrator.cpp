@@ -17,7 +17,7 @@ struct Stats {
 
   void observe_max(const float* x, size_t n) {
     float m = 0;
-    for (size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(x[i]));
+    for (size_t i = 0; i < n; ++i) m = std::fmax(m, std::fabs(x[i]));  // fmax skips NaN
     amax = std::max(amax, double(m));
   }
   void observe_histogram(const float* x, size_t n) {
@@ -25,8 +25,12 @@ struct Stats {
     if (amax <= 0) return;
     const double scale = kHistogramBins / amax;
     for (size_t i = 0; i < n; ++i) {
-      const int b = std::min(kHistogramBins - 1, int(std::fabs(x[i]) * scale));
-      hist[b] += 1;
+      const double v = std::fabs(x[i]) * scale;
+      if (!(v < kHistogramBins)) {  // the max itself lands in the last bin; NaN is not counted
+        if (v >= kHistogramBins) hist[kHistogramBins - 1] += 1;
+        continue;
+      }
+      hist[int(v)] += 1;
     }
   }
 };
