@@ -4,6 +4,8 @@
 //   lightnet-tool bench --cfg C [--weights W] [--backend B] [--precision P] [--batch N] [--iters N]
 //                       [--warmup N] [--threads N] [--profile] [--json] [--cache DIR]
 //                       [--full-frame [--frame WxH] [--score S] [--nms T]] [--compare BACKEND]
+//                       [--calib-list F] [--calib-algo A] [--calib-table F] [--percentile P]
+//                       [--clip-value X] [--mp] [--sparsity on|off]
 //   lightnet-tool random-weights --cfg C --out FILE [--seed N]
 #include <unistd.h>
 
@@ -33,6 +35,8 @@ const char* kUsage =
     "  lightnet-tool bench --cfg FILE [--weights FILE] [--backend auto|cpu|cuda] [--precision fp32|fp16|int8]\n"
     "                      [--batch N] [--iters N] [--warmup N] [--threads N] [--profile] [--json] [--cache DIR]\n"
     "                      [--full-frame [--frame WxH] [--score S] [--nms T]] [--compare BACKEND]\n"
+    "                      [--calib-list FILE|DIR] [--calib-algo entropy|minmax|percentile] [--calib-table FILE]\n"
+    "                      [--percentile P] [--clip-value X] [--mp] [--sparsity on|off]\n"
     "  lightnet-tool random-weights --cfg FILE --out FILE [--seed N]\n"
     "bench times Engine::forward() only (no pre/post-processing); without --weights it uses seeded random\n"
     "weights (seed 1, the same numbers random-weights writes). --threads 0 = all cores.\n"
@@ -272,6 +276,28 @@ int bench_full_frame(const Args& args, const Network& net, Engine& engine, int i
   return 0;
 }
 
+double get_number(const Args& args, const std::string& k, double def) {
+  if (!args.has(k)) return def;
+  const std::string& v = args.get(k);
+  char* end = nullptr;
+  const double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || !std::isfinite(d)) throw UsageError(k + ": expected a number, found '" + v + "'");
+  return d;
+}
+
+// INT8 / multi-precision / sparsity options, as the lightnet-trt CLI names them (issue 4).
+void read_quantization_options(const Args& args, BuildOptions& opt) {
+  opt.calibration_list = args.get("--calib-list");
+  opt.calibration_table = args.get("--calib-table");
+  opt.calibration_algorithm = args.get("--calib-algo", opt.calibration_algorithm);
+  opt.percentile = get_number(args, "--percentile", opt.percentile);
+  opt.clip_value = get_number(args, "--clip-value", 0);
+  opt.multi_precision = args.flag("--mp");
+  const std::string sparsity = args.get("--sparsity", "on");
+  if (sparsity != "on" && sparsity != "off") throw UsageError("--sparsity: expected on or off, found '" + sparsity + "'");
+  opt.sparsity = sparsity == "on";
+}
+
 int cmd_bench(const Args& args) {
   BuildOptions opt;  // every option is checked before the (slow) model load
   opt.backend = args.get("--backend", "auto");
@@ -284,6 +310,7 @@ int cmd_bench(const Args& args) {
   opt.threads = args.get_int("--threads", 0, 0);
   opt.profile = args.flag("--profile");
   opt.cache_dir = args.get("--cache", "");
+  read_quantization_options(args, opt);
   const int iters = args.get_int("--iters", 20, 1), warmup = args.get_int("--warmup", 3, 0);
   Network net = load(args);
   if (!net.has_weights) randomize_weights(net, 1);
@@ -370,8 +397,10 @@ int main(int argc, char** argv) {
     if (cmd == "bench")
       return cmd_bench(Args(argc, argv,
                             {"--cfg", "--weights", "--backend", "--precision", "--batch", "--iters", "--warmup",
-                             "--threads", "--cache", "--frame", "--score", "--nms", "--compare"},
-                            {"--json", "--profile", "--full-frame"}));
+                             "--threads", "--cache", "--frame", "--score", "--nms", "--compare",
+                             "--calib-list", "--calib-algo", "--calib-table", "--percentile", "--clip-value",
+                             "--sparsity"},
+                            {"--json", "--profile", "--full-frame", "--mp"}));
     if (cmd == "random-weights") return cmd_random_weights(Args(argc, argv, {"--cfg", "--out", "--seed"}, {}));
     throw UsageError("unknown command '" + cmd + "' (expected info, bench or random-weights)");
   } catch (const UsageError& e) {

@@ -3,7 +3,9 @@ import { Command, Option } from "commander";
 import { registerBagCommand } from "./bagCommand.js";
 import { registerEvalCommand } from "./evalCommand.js";
 import { integerAtLeast, numberIn } from "./parseOptionValue.js";
+import { addQuantizationOptions } from "./quantizationOptions.js";
 import { runBench } from "./runBench.js";
+import { runBuild } from "./runBuild.js";
 import { runInfer } from "./runInfer.js";
 import { runInfo } from "./runInfo.js";
 
@@ -32,7 +34,7 @@ export function createProgram(reportError: (err: unknown) => void): Command {
     .option("--json", "one JSON object (top-level gflops, params, layers, heads)")
     .action((opts) => runInfo(opts));
 
-  program
+  const infer = program
     .command("infer")
     .description("detections and segmentation masks for image files")
     .requiredOption("--cfg <file>", "darknet .cfg")
@@ -50,14 +52,12 @@ export function createProgram(reportError: (err: unknown) => void): Command {
     .option("--camera-size <WxH>", "requested capture size of camera inputs")
     .option("--batch <n>", "engine batch size", integerAtLeast(1))
     .option("--dla-core <n>", "Jetson DLA core (tensorrt backend)", integerAtLeast(0))
-    .option("--multi-precision", "honour per-layer precision= keys of the cfg")
-    .option("--calibration-list <file>", "INT8 calibration images, one path per line")
-    .option("--profile", "print mean per-layer times at the end")
-    .action(async (opts) => {
-      process.exitCode = await runInfer(opts, reportError);
-    });
+    .option("--profile", "print mean per-layer times at the end");
+  addQuantizationOptions(infer).action(async (opts) => {
+    process.exitCode = await runInfer(opts, reportError);
+  });
 
-  program
+  const bench = program
     .command("bench")
     .description("network forward time (no pre/post-processing); seeded random weights when none are given")
     .requiredOption("--cfg <file>", "darknet .cfg")
@@ -68,10 +68,23 @@ export function createProgram(reportError: (err: unknown) => void): Command {
     .option("--iters <n>", "timed iterations", integerAtLeast(1), 10)
     .option("--warmup <n>", "untimed iterations first", integerAtLeast(0), 2)
     .option("--threads <n>", "CPU threads (0 = all cores)", integerAtLeast(0))
-    .option("--json", "one JSON line {median_ms, p90_ms, min_ms, iters, backend, precision, batch}")
-    .action(async (opts) => {
-      await runBench(opts);
-    });
+    .option("--json", "one JSON line {median_ms, p90_ms, min_ms, iters, backend, precision, batch}");
+  addQuantizationOptions(bench).action(async (opts) => {
+    await runBench(opts);
+  });
+
+  const build = program
+    .command("build")
+    .description("build an engine once (INT8: calibrate and write the calibration table) and report it")
+    .requiredOption("--cfg <file>", "darknet .cfg")
+    .option("--weights <file>", "darknet .weights (default: seeded random weights)")
+    .addOption(backend())
+    .addOption(precision())
+    .option("--batch <n>", "maximum images per inference", integerAtLeast(1), 1)
+    .option("--json", "one JSON line {cfg, backend, precision, batch, build_ms, calibration_table}");
+  addQuantizationOptions(build).action(async (opts) => {
+    await runBuild(opts);
+  });
 
   registerBagCommand(program, reportError);
   registerEvalCommand(program, reportError);

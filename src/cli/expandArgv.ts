@@ -16,8 +16,8 @@ const PARAMS_TO_INFER: Readonly<Record<string, (v: unknown) => string[]>> = {
   precision: (v) => ["--precision", String(v)],
   score_threshold: (v) => ["--score-threshold", String(v)],
   nms_threshold: (v) => ["--nms-threshold", String(v)],
-  calibration_image_list_path: (v) => (v ? ["--calibration-list", String(v)] : []),
-  multi_precision: (v) => (v === true ? ["--multi-precision"] : []),
+  calibration_image_list_path: (v) => (v ? ["--calib-list", String(v)] : []),
+  multi_precision: (v) => (v === true ? ["--mp"] : []),
   dla_core_id: (v) => (Number(v) >= 0 ? ["--dla-core", String(v)] : []),
   input_topics: (v) => (Array.isArray(v) && !v.every((t) => String(t).startsWith("~")) ? ["--image-topic", ...v.map(String)] : []),
 };

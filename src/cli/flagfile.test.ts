@@ -20,10 +20,10 @@ describe("lightNet-TRT flags", () => {
     ].map(flag);
     expect(translateGFlags(flags)).toEqual([
       "--cfg", "a.cfg", "--weights", "a.weights", "--names", "a.names", "--precision", "fp16", "--dla-core", "1", "--input", "imgs",
-      "--score-threshold", "0.3", "--profile", "--batch", "4", "--calibration-list", "list.txt",
+      "--score-threshold", "0.3", "--profile", "--batch", "4", "--calib-list", "list.txt",
       "--save-dir", "out", "--camera-size", "1280x960",
     ]);
-    expect(translateGFlags([flag("--cam_id=2"), flag("--v=clip.mp4"), flag("--mp=1"), flag("--dump")])).toEqual(["--input", "2", "--input", "clip.mp4", "--multi-precision", "--dump-outputs", "dump"]);
+    expect(translateGFlags([flag("--cam_id=2"), flag("--v=clip.mp4"), flag("--mp=1"), flag("--dump")])).toEqual(["--input", "2", "--input", "clip.mp4", "--mp", "--dump-outputs", "dump"]);
   });
 
   it("names the place of a bad flag", () => {

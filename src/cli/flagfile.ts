@@ -45,9 +45,9 @@ const SIMPLE: Readonly<Record<string, (v: string, f: GFlag) => string[]>> = {
   cam_id: (v, f) => (Number(integer(v, f)) >= 0 ? ["--input", integer(v, f)] : []),
   thresh: (v) => ["--score-threshold", v],
   prof: (v, f) => (truthy(v, f) ? ["--profile"] : []),
-  mp: (v, f) => (truthy(v, f) ? ["--multi-precision"] : []),
+  mp: (v, f) => (truthy(v, f) ? ["--mp"] : []),
   batch_size: (v, f) => ["--batch", integer(v, f)],
-  calibration_images: (v) => ["--calibration-list", v],
+  calibration_images: (v) => ["--calib-list", v],
   dump: (v, f) => (truthy(v, f) ? ["--dump-outputs", "dump"] : []),
 };
 const PAIRED = new Set(["save_detections", "save_detections_path", "width", "height"]);

@@ -23,8 +23,8 @@ const FLAG_TO_PARAMETER: Readonly<Record<string, string>> = {
   colorMask: "is_publish_color_mask",
   roiOverlapSegment: "is_roi_overlap_segment",
   cacheDir: "engine_cache_dir",
-  calibrationList: "calibration_image_list_path",
-  multiPrecision: "multi_precision",
+  calibList: "calibration_image_list_path",
+  mp: "multi_precision",
   dlaCore: "dla_core_id",
   gpuId: "gpu_id",
 };
@@ -45,8 +45,8 @@ export function addNodeParameterOptions(command: Command): Command {
     .option("--color-mask", "also write the colour mask (is_publish_color_mask)")
     .option("--roi-overlap-segment", "paint confident boxes into the mask (is_roi_overlap_segment)")
     .option("--cache-dir <dir>", "engine plan cache (engine_cache_dir)")
-    .option("--calibration-list <file>", "INT8 calibration images, one path per line (calibration_image_list_path)")
-    .option("--multi-precision", "honour per-layer precision= of the cfg (multi_precision)")
+    .option("--calib-list <file>", "INT8 calibration images: a list file or a folder (calibration_image_list_path)")
+    .option("--mp", "multi-precision: honour per-layer precision= of the cfg (multi_precision)")
     .option("--dla-core <n>", "Jetson DLA core, -1 none (dla_core_id)", Number)
     .option("--gpu-id <n>", "CUDA device (gpu_id)", Number);
 }

@@ -2,8 +2,9 @@ import { performance } from "node:perf_hooks";
 import { Engine } from "../engine/Engine.js";
 import type { BackendName, Precision } from "../engine/types.js";
 import { type LatencyStats, latencyStats } from "./latencyStats.js";
+import { type QuantizationFlags, quantizationEngineOptions, reportQuantizationProgress } from "./quantizationOptions.js";
 
-export interface BenchOptions {
+export interface BenchOptions extends QuantizationFlags {
   cfg: string;
   weights?: string;
   backend: BackendName;
@@ -29,7 +30,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     backend: options.backend,
     precision: options.precision,
     batch: options.batch,
-  });
+    ...quantizationEngineOptions(options),
+  }, reportQuantizationProgress);
   try {
     const { channels, height, width } = engine.info.input;
     const input = pseudoRandomInput(options.batch * channels * height * width);

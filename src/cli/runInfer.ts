@@ -9,8 +9,9 @@ import { encodeNpy } from "../npy/encodeNpy.js";
 import { formatFrame } from "./formatFrame.js";
 import { frameToJson } from "./frameToJson.js";
 import { ProgressBar } from "./ProgressBar.js";
+import { type QuantizationFlags, quantizationEngineOptions, reportQuantizationProgress } from "./quantizationOptions.js";
 
-export interface InferOptions {
+export interface InferOptions extends QuantizationFlags {
   cfg: string;
   weights: string;
   names?: string;
@@ -29,8 +30,6 @@ export interface InferOptions {
   cameraSize?: string;
   batch?: number;
   dlaCore?: number;
-  multiPrecision?: boolean;
-  calibrationList?: string;
   /** print mean per-layer times at the end */
   profile?: boolean;
 }
@@ -60,10 +59,9 @@ export async function runInfer(options: InferOptions, reportError: (err: unknown
     precision: options.precision,
     ...(options.batch !== undefined && { batch: options.batch }),
     ...(options.dlaCore !== undefined && { dlaCore: options.dlaCore }),
-    ...(options.multiPrecision && { multiPrecision: true }),
-    ...(options.calibrationList !== undefined && { calibrationList: options.calibrationList }),
     ...(options.profile && { profile: true }),
-  });
+    ...quantizationEngineOptions(options),
+  }, reportQuantizationProgress);
   const cameraSize = parseCameraSize(options.cameraSize);
   const saver = options.saveDir !== undefined ? new ResultSaver(options.saveDir, engine.info.heads) : undefined;
   const thresholds = { scoreThreshold: options.scoreThreshold, nmsThreshold: options.nmsThreshold };

@@ -97,8 +97,12 @@ describe("Engine (Yolo-Fastest VOC, trained weights)", () => {
 describe("Engine.build", () => {
   it("rejects unknown and unsupported options", async () => {
     await expect(Engine.build({ cfg: voc.cfg, batchsize: 2 } as never)).rejects.toThrow("Expected only known keys");
+    await expect(Engine.build({ cfg: voc.cfg, weights: voc.weights, precision: "fp16", backend: "cpu" })).rejects.toThrow(
+      "precision: the CPU backend supports fp32 and int8, found fp16",
+    );
+    // INT8 without calibration images, a table or a clip value has no activation ranges.
     await expect(Engine.build({ cfg: voc.cfg, weights: voc.weights, precision: "int8", backend: "cpu" })).rejects.toThrow(
-      "precision: the CPU backend supports fp32 only, found int8",
+      "INT8 layers need activation ranges",
     );
   });
 

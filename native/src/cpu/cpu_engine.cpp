@@ -3,11 +3,14 @@
 #include "cpu/cpu_engine.h"
 
 #include <chrono>
+#include <iostream>
 #include <stdexcept>
 #include <string>
 
 #include "cpu/executor.h"
+#include "cpu/int8_executor.h"
 #include "lightnet/postprocess.h"
+#include "lightnet/quantization.h"
 
 namespace lightnet {
 
@@ -22,9 +25,8 @@ class CpuEngine : public Engine {
  public:
   CpuEngine(const Network& net, const BuildOptions& options, const ProgressCallback& progress)
       : net_(net), options_(options) {
-    if (options.precision != Precision::FP32)
-      throw std::invalid_argument(std::string("precision: the CPU backend supports fp32 only, found ") +
-                                  to_string(options.precision));
+    if (options.precision == Precision::FP16)
+      throw std::invalid_argument("precision: the CPU backend supports fp32 and int8, found fp16");
     if (options.batch < 1) throw std::invalid_argument("batch: expected >= 1, found " + std::to_string(options.batch));
     if (options.threads < 0)
       throw std::invalid_argument("threads: expected >= 0 (0 = all cores), found " + std::to_string(options.threads));
@@ -36,11 +38,20 @@ class CpuEngine : public Engine {
     eo.threads = options.threads;
     eo.profile = options.profile;
     for (const Head& h : net_.heads) eo.outputs.push_back(h.source);
+    // INT8 layers (engine precision or the cfg's precision= keys): calibrate, then the quantized executor.
+    const QuantPlan plan = prepare_quantization(net_, options, [&](const std::string& message) {
+      if (progress) progress(0.0, message);
+      if (message.rfind("warning:", 0) == 0) std::cerr << "lightnet: " << message << "\n";
+    });
+    if (plan.any_int8()) {
+      executor_ = cpu::make_quantized_executor(net_, plan, eo);
+    } else {
 #ifdef LIGHTNET_WITH_ONEDNN
-    executor_ = cpu::make_onednn_executor(net_, eo);
+      executor_ = cpu::make_onednn_executor(net_, eo);
 #else
-    executor_ = cpu::make_reference_executor(net_, eo);
+      executor_ = cpu::make_reference_executor(net_, eo);
 #endif
+    }
     input_.resize(size_t(net_.input.size()) * options.batch);
     for (const Head& h : net_.heads) head_buffers_.emplace_back(size_t(source_shape(h).size()) * options.batch);
     if (progress)
@@ -49,7 +60,7 @@ class CpuEngine : public Engine {
   }
 
   std::string backend() const override { return "cpu"; }
-  Precision precision() const override { return Precision::FP32; }
+  Precision precision() const override { return options_.precision; }
   int max_batch() const override { return options_.batch; }
   const Network& network() const override { return net_; }
 

@@ -1,4 +1,5 @@
-// The CPU backend: the reference and the fallback, fp32 (oneDNN where built with it).
+// The CPU backend: the reference and the fallback, fp32 (oneDNN where built with it) and int8 (calibrated
+// through lightnet/quantization.h, run by cpu/int8_executor).
 #pragma once
 #include <memory>
 
