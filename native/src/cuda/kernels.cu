@@ -275,13 +275,13 @@ __device__ __forceinline__ float iou(const float4& a, const float4& b) {  // x, 
 constexpr int kNmsThreads = 1024;
 __global__ void __launch_bounds__(kNmsThreads) nms_kernel(const GpuDetection* __restrict__ cands,
                                                           const int* __restrict__ counts, int capacity, float thr,
-                                                          GpuDetection* __restrict__ kept, int* __restrict__ kept_counts,
-                                                          uint32_t* __restrict__ mask) {
+                                                          GpuDetection* __restrict__ kept, int* __restrict__ kept_counts) {
   __shared__ float4 box[kNmsTopK];
   __shared__ int cls[kNmsTopK];
   __shared__ float key[kNmsTopK];
   __shared__ short idx[kNmsTopK];
-  __shared__ int m;
+  __shared__ unsigned char removed[kNmsTopK];
+  __shared__ int m, n_kept;
   const int img = blockIdx.x;
   const int n = min(counts[img], capacity);
   const GpuDetection* c = cands + int64_t(img) * capacity;
@@ -301,7 +301,7 @@ __global__ void __launch_bounds__(kNmsThreads) nms_kernel(const GpuDetection* __
     hi = -1.f;
   }
   // 2. Gather them into shared memory.
-  if (threadIdx.x == 0) m = 0;
+  if (threadIdx.x == 0) { m = 0; n_kept = 0; }
   __syncthreads();
   for (int j = threadIdx.x; j < n; j += blockDim.x) {
     GpuDetection d = c[j];
@@ -319,6 +319,7 @@ __global__ void __launch_bounds__(kNmsThreads) nms_kernel(const GpuDetection* __
   for (int j = threadIdx.x; j < size; j += blockDim.x) {
     if (j >= count) key[j] = -FLT_MAX;
     idx[j] = short(j);
+    removed[j] = 0;
   }
   __syncthreads();
   // 3. Bitonic sort, descending.
@@ -338,51 +339,21 @@ __global__ void __launch_bounds__(kNmsThreads) nms_kernel(const GpuDetection* __
       __syncthreads();
     }
   }
-  // 4. Which candidate suppresses which, all pairs at once: bit j of row i is set when j ranks below i, has
-  //    its class and overlaps it above the threshold (rows in `mask`, this image's kNmsTopK x kNmsWords words).
-  const int words = (count + 31) / 32;
-  uint32_t* rows = mask + int64_t(img) * kNmsTopK * kNmsWords;
-  for (int t = threadIdx.x; t < count * words; t += blockDim.x) {
-    const int i = t / words, w = t % words;
-    uint32_t bits = 0;
-    if (w * 32 + 31 > i) {
-      const float4 a = box[idx[i]];
-      const int ca = cls[idx[i]];
-      for (int b = 0; b < 32; ++b) {
-        const int j = w * 32 + b;
-        if (j > i && j < count && cls[idx[j]] == ca && iou(a, box[idx[j]]) > thr) bits |= 1u << b;
-      }
+  // 4. Greedy suppression; a removed candidate costs no barrier.
+  for (int i = 0; i < count; ++i) {
+    if (removed[i]) continue;
+    const float4 a = box[idx[i]];
+    const int ca = cls[idx[i]];
+    if (threadIdx.x == 0) {
+      GpuDetection d;
+      d.class_id = ca; d.score = key[i]; d.x = a.x; d.y = a.y; d.width = a.z; d.height = a.w;
+      kept[int64_t(img) * kNmsTopK + n_kept++] = d;
     }
-    rows[i * kNmsWords + w] = bits;
+    for (int j = i + 1 + threadIdx.x; j < count; j += blockDim.x)
+      if (!removed[j] && cls[idx[j]] == ca && iou(a, box[idx[j]]) > thr) removed[j] = 1;
+    __syncthreads();
   }
-  __syncthreads();
-  // 5. Greedy suppression by one warp: lane l holds the removed bits of candidates [32 l, 32 l + 32); a kept
-  //    candidate ORs its row in. Rows are loaded eight ahead so their latency overlaps.
-  if (threadIdx.x < 32) {
-    const int lane = threadIdx.x;
-    uint32_t removed = 0;
-    int out = 0;
-    for (int base = 0; base < count; base += 8) {
-      uint32_t row[8];
-#pragma unroll
-      for (int r = 0; r < 8; ++r) row[r] = base + r < count && lane < words ? rows[(base + r) * kNmsWords + lane] : 0u;
-#pragma unroll
-      for (int r = 0; r < 8; ++r) {
-        const int i = base + r;
-        if (i >= count) break;
-        if ((__shfl_sync(0xffffffffu, removed, i >> 5) >> (i & 31)) & 1u) continue;
-        removed |= row[r];
-        if (lane == 0) {
-          const float4 a = box[idx[i]];
-          GpuDetection d;
-          d.class_id = cls[idx[i]]; d.score = key[i]; d.x = a.x; d.y = a.y; d.width = a.z; d.height = a.w;
-          kept[int64_t(img) * kNmsTopK + out] = d;
-        }
-        ++out;
-      }
-    }
-    if (lane == 0) kept_counts[img] = out;
-  }
+  if (threadIdx.x == 0) kept_counts[img] = n_kept;
 }
 
 template <class T>
@@ -514,8 +485,8 @@ void launch_yolo_decode(const View& head, const YoloDecodeParams& p, const int2*
 }
 
 void launch_nms(const GpuDetection* candidates, const int* counts, int capacity, int batch, float nms_threshold,
-                GpuDetection* kept, int* kept_counts, uint32_t* mask, cudaStream_t s) {
-  nms_kernel<<<batch, kNmsThreads, 0, s>>>(candidates, counts, capacity, nms_threshold, kept, kept_counts, mask);
+                GpuDetection* kept, int* kept_counts, cudaStream_t s) {
+  nms_kernel<<<batch, kNmsThreads, 0, s>>>(candidates, counts, capacity, nms_threshold, kept, kept_counts);
   LN_CUDA_LAUNCH();
 }
 

@@ -80,14 +80,12 @@ void launch_yolo_decode(const View& head, const YoloDecodeParams& p, const int2*
                         GpuDetection* out, int* counts, int capacity, DType dt, cudaStream_t s);
 
 // Class-wise greedy NMS per image, one block each: the kNmsTopK best of min(counts[n], capacity) candidates
-// (as TensorRT's EfficientNMS takes its top-k) are found by bisecting the score and sorted in shared memory;
-// every pair's suppression bit is computed at once into `mask` (batch x kNmsTopK x kNmsWords words of scratch),
-// then one warp walks the sorted list. kept[n*kNmsTopK + …] in descending score, kept_counts[n].
+// (as TensorRT's EfficientNMS takes its top-k) are found by bisecting the score, sorted in shared memory and
+// suppressed there; kept[n*kNmsTopK + …] in descending score, kept_counts[n].
 constexpr int kMaxCandidates = 32768;  // decode capacity per image
 constexpr int kNmsTopK = 1024;
-constexpr int kNmsWords = kNmsTopK / 32;
 void launch_nms(const GpuDetection* candidates, const int* counts, int capacity, int batch, float nms_threshold,
-                GpuDetection* kept, int* kept_counts, uint32_t* mask, cudaStream_t s);
+                GpuDetection* kept, int* kept_counts, cudaStream_t s);
 
 // Argmax over channels per pixel → class ids (n × h × w bytes).
 void launch_argmax(const View& head, uint8_t* out, DType dt, cudaStream_t s);
