@@ -12,19 +12,36 @@ PLANS=${PLANS:-/tmp/lightnet-plans}
 [ -x "$TOOL" ] || { echo "no $TOOL: build with CUDA + cuDNN first" >&2; exit 1; }
 date -u
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
-run() {
-  echo "## lightnet-tool bench --backend cuda --cache $PLANS --iters 200 --warmup 20 $*"
-  "$TOOL" bench --backend cuda --cache "$PLANS" --iters 200 --warmup 20 "$@" 2>&1 | grep -v "^ *0\.00"
+run() {  # [VAR=value ...] lightnet-tool bench arguments
+  local envs=()
+  while [[ "$1" == *=* && "$1" != --* ]]; do envs+=("$1"); shift; done
+  echo "## ${envs[*]} lightnet-tool bench --backend cuda --cache $PLANS --iters 200 --warmup 20 $*"
+  env "${envs[@]}" "$TOOL" bench --backend cuda --cache "$PLANS" --iters 200 --warmup 20 "$@" 2>&1 |
+    grep -v "^ *0\.00"
 }
 for cfg in lightNet-BDD100K-1280x960 lightNet-BDD100K-det-semaseg-1280x960; do
   run --cfg $M/$cfg.cfg --precision fp16 --full-frame --profile
   run --cfg $M/$cfg.cfg --precision fp16 --full-frame
+  run --cfg $M/$cfg.cfg --precision fp16 --full-frame --pinned-input
   run --cfg $M/$cfg.cfg --precision fp16 --full-frame --batch 4
+  run --cfg $M/$cfg.cfg --precision fp16 --full-frame --batch 4 --pinned-input
   run --cfg $M/$cfg.cfg --precision fp32 --full-frame
 done
 for cfg in lightNet-BDD100K-1280x960-chPruning lightNet-BDD100K-chPruning-det-semaseg-1280x960; do
   run --cfg $M/$cfg.cfg --precision fp16 --full-frame
 done
+# What each change is worth, measured side by side: the upload paths (the driver's pageable copy, the pinned
+# staging with 0..7 helper threads), the upsample fused into its concat or not, and post-processing with the
+# number of boxes above the score threshold (random weights pass about 250,000 at 0.25; a trained model a few
+# hundred).
+DS=$M/lightNet-BDD100K-det-semaseg-1280x960.cfg
+run LIGHTNET_CUDA_UPLOAD=pageable --cfg $DS --precision fp16 --full-frame
+for t in 0 1 3 7; do run LIGHTNET_CUDA_UPLOAD_THREADS=$t --cfg $DS --precision fp16 --full-frame; done
+for cfg in lightNet-BDD100K-1280x960 lightNet-BDD100K-det-semaseg-1280x960; do
+  run LIGHTNET_CUDA_FUSE_UPSAMPLE=0 --cfg $M/$cfg.cfg --precision fp16 --full-frame
+  run LIGHTNET_CUDA_FUSE_UPSAMPLE=1 --cfg $M/$cfg.cfg --precision fp16 --full-frame
+done
+for score in 0.5 0.9 0.99; do run --cfg $DS --precision fp16 --full-frame --score $score; done
 if [ "${PEER:-1}" != 0 ]; then
   for cfg in lightNet-BDD100K-1280x960 lightNet-BDD100K-det-semaseg-1280x960; do
     echo "## python3 $SHARED/bench/torch_peer.py $M/$cfg.cfg"

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <random>
 
 #include "lightnet/engine.h"
@@ -17,7 +18,15 @@
 #include "lightnet/postprocess.h"
 
 #ifdef LIGHTNET_WITH_CUDA
+#include <cuda_runtime.h>
+
+#include <cstring>
+#include <tuple>
+
 #include "cuda/cuda_engine.h"
+#include "cuda/host_upload.h"
+#include "cuda/kernels.h"
+#include "cuda/memory_plan.h"
 #endif
 
 namespace lightnet {
@@ -308,6 +317,99 @@ TEST(CudaEngine, BatchesAndChunksMatchSingleImages) {
   expect_heads_match(net, *e, 3, 1e-5, 11);  // above max_batch: two chunks
 }
 
+// In FP32 with concatenation by copies, the upsample (layer 10) is computed by the concat reading it (11).
+TEST(CudaEngine, UpsampleFusedIntoConcatMatchesReference) {
+  REQUIRE_GPU();
+  Network net = test_network();
+  ::setenv("LIGHTNET_CUDA_CONCAT", "copy", 1);
+  auto e = build(net, Precision::FP32, 2);
+  ::unsetenv("LIGHTNET_CUDA_CONCAT");
+  expect_heads_match(net, *e, 2, 1e-5, 12);
+  expect_heads_match(net, *e, 1, 1e-5, 13);
+}
+
+TEST(CudaMemoryPlan, FusesAnUpsampleOnlyIntoTheConcatThatCopiesIt) {
+  Network net = test_network();
+  const int up = 10, up_input = 9, concat = 11;
+  ASSERT_EQ(net.layers[up].type, LayerType::Upsample);
+  ASSERT_EQ(net.layers[concat].inputs, (std::vector<int>{up, 2}));
+  cuda::MemoryPlanOptions o;
+  o.input_channels = 3;
+  o.concat_in_place = false;
+  auto plan = cuda::plan_memory(net, o);
+  EXPECT_TRUE(plan.upsample_fused[up]);
+  // The upsample's input now lives until the concat reads it.
+  EXPECT_GE(plan.storages[plan.layers[up_input].storage].last, concat);
+  EXPECT_EQ(std::count(plan.upsample_fused.begin(), plan.upsample_fused.end(), true), 1);
+  o.fuse_upsample = false;
+  EXPECT_FALSE(cuda::plan_memory(net, o).upsample_fused[up]);
+  o.fuse_upsample = true;
+  o.concat_in_place = true;  // the upsample writes its slice of the concat itself: nothing to fuse
+  EXPECT_FALSE(cuda::plan_memory(net, o).upsample_fused[up]);
+  // A second reader of the upsample needs its output: not fused.
+  Network two = net;
+  Layer extra = two.layers[concat];
+  extra.index = int(two.layers.size());
+  extra.type = LayerType::Route;
+  RouteParams rp;
+  rp.layers = {up};
+  extra.params = rp;
+  extra.inputs = {up};
+  extra.input_shapes = {two.layers[up].output};
+  extra.output = two.layers[up].output;
+  two.layers.push_back(extra);
+  o.concat_in_place = false;
+  EXPECT_FALSE(cuda::plan_memory(two, o).upsample_fused[up]);
+}
+
+// The GPU NMS against lightnet::nms on the best kNmsTopK candidates. Boxes have integer corners in a small
+// grid, so every IoU is a ratio of small integers and none lies within rounding of the threshold.
+TEST(CudaEngine, NmsMatchesCpuNmsOnTheTopCandidates) {
+  REQUIRE_GPU();
+  const float thr = 0.4501f;
+  std::mt19937 rng(41);
+  for (int n : {37, 1000, 3000}) {
+    std::vector<int> rank(n);
+    std::iota(rank.begin(), rank.end(), 0);
+    std::shuffle(rank.begin(), rank.end(), rng);
+    std::vector<cuda::GpuDetection> cands(n);
+    std::vector<Detection> top;
+    for (int i = 0; i < n; ++i) {
+      auto& c = cands[i];
+      c.class_id = int(rng() % 3);
+      c.score = float(rank[i] + 1) / float(n + 1);  // distinct scores: one order
+      c.x = float(rng() % 40); c.y = float(rng() % 40);
+      c.width = float(1 + rng() % 8); c.height = float(1 + rng() % 8);
+      if (rank[i] >= n - cuda::kNmsTopK) top.push_back({c.class_id, c.score, c.x, c.y, c.width, c.height});
+    }
+    const auto expected = nms(top, thr);
+    cuda::GpuDetection *d_cands = nullptr, *d_kept = nullptr;
+    int *d_counts = nullptr, *d_kept_counts = nullptr;
+    ASSERT_EQ(cudaMalloc(&d_cands, sizeof(cuda::GpuDetection) * n), cudaSuccess);
+    ASSERT_EQ(cudaMalloc(&d_kept, sizeof(cuda::GpuDetection) * cuda::kNmsTopK), cudaSuccess);
+    ASSERT_EQ(cudaMalloc(&d_counts, sizeof(int)), cudaSuccess);
+    ASSERT_EQ(cudaMalloc(&d_kept_counts, sizeof(int)), cudaSuccess);
+    ASSERT_EQ(cudaMemcpy(d_cands, cands.data(), sizeof(cuda::GpuDetection) * n, cudaMemcpyHostToDevice), cudaSuccess);
+    ASSERT_EQ(cudaMemcpy(d_counts, &n, sizeof(int), cudaMemcpyHostToDevice), cudaSuccess);
+    cuda::launch_nms(d_cands, d_counts, n, 1, thr, d_kept, d_kept_counts, nullptr);
+    int kept_count = -1;
+    ASSERT_EQ(cudaMemcpy(&kept_count, d_kept_counts, sizeof(int), cudaMemcpyDeviceToHost), cudaSuccess);
+    ASSERT_EQ(kept_count, int(expected.size())) << n << " candidates";
+    std::vector<cuda::GpuDetection> kept(kept_count);
+    ASSERT_EQ(cudaMemcpy(kept.data(), d_kept, sizeof(cuda::GpuDetection) * kept_count, cudaMemcpyDeviceToHost),
+              cudaSuccess);
+    for (int k = 0; k < kept_count; ++k) {
+      const Detection& e = expected[k];
+      EXPECT_TRUE(kept[k].score == e.score && kept[k].class_id == e.class_id && kept[k].x == e.x &&
+                  kept[k].y == e.y && kept[k].width == e.width && kept[k].height == e.height)
+          << n << " candidates, kept box " << k;
+    }
+    for (void* p : {static_cast<void*>(d_cands), static_cast<void*>(d_kept), static_cast<void*>(d_counts),
+                    static_cast<void*>(d_kept_counts)})
+      cudaFree(p);
+  }
+}
+
 // Reference full-frame path: bilinear (OpenCV INTER_LINEAR) in double, forward, decode, NMS.
 std::vector<float> reference_preprocess(const std::vector<uint8_t>& bgr, int w, int h, const Shape& in) {
   std::vector<float> out(size_t(in.size()));
@@ -581,6 +683,109 @@ TEST(CudaEngine, ProfileListsComputedLayers) {
   EXPECT_EQ(prof.front().name, "0 convolutional 3x3/1 16");
   for (const auto& t : prof) EXPECT_GE(t.ms, 0.0) << t.name;
   EXPECT_TRUE(e->take_profile().empty());  // taken: reset
+}
+
+// ------------------------------------------------------------------ uploads through pinned memory
+TEST(CudaEngine, HostUploaderCopiesEveryByte) {
+  REQUIRE_GPU();
+  std::mt19937 rng(21);
+  cudaStream_t s = nullptr;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), cudaSuccess);
+  auto random_bytes = [&](size_t n) {
+    std::vector<uint8_t> v(n);
+    for (auto& x : v) x = uint8_t(rng());
+    return v;
+  };
+  auto read_back = [&](const void* dev, size_t n) {
+    std::vector<uint8_t> v(n, 0);
+    EXPECT_EQ(cudaMemcpyAsync(v.data(), dev, n, cudaMemcpyDeviceToHost, s), cudaSuccess);
+    EXPECT_EQ(cudaStreamSynchronize(s), cudaSuccess);
+    return v;
+  };
+  const size_t chunk = 4096;  // small chunks: many per upload, and a short last one
+  for (int helpers : {0, 1, 3}) {
+    cuda::HostUploader up(helpers, chunk);
+    EXPECT_EQ(up.helper_threads(), helpers);
+    for (size_t bytes : {size_t(1), chunk - 1, chunk, chunk + 1, 3 * chunk + 17, size_t(1) << 20}) {
+      auto src = random_bytes(bytes);
+      const auto expected = src;
+      void* dev = nullptr;
+      ASSERT_EQ(cudaMalloc(&dev, bytes), cudaSuccess);
+      ASSERT_EQ(cudaMemset(dev, 0xA5, bytes), cudaSuccess);
+      up.upload(dev, src.data(), bytes, 0, s);
+      std::fill(src.begin(), src.end(), uint8_t(0x5A));  // the source is free once upload() returns
+      EXPECT_TRUE(read_back(dev, bytes) == expected) << helpers << " helpers, " << bytes << " bytes";
+      cudaFree(dev);
+    }
+    // Two slots in flight at once, then a slot reused while the other's transfer may still run.
+    const size_t n = 5 * chunk + 3;
+    void* dev[2] = {nullptr, nullptr};
+    for (auto& d : dev) ASSERT_EQ(cudaMalloc(&d, n), cudaSuccess);
+    auto a = random_bytes(n), b = random_bytes(n), c = random_bytes(n);
+    up.upload(dev[0], a.data(), n, 0, s);
+    up.upload(dev[1], b.data(), n, 1, s);
+    EXPECT_TRUE(read_back(dev[1], n) == b) << helpers << " helpers, slot 1";
+    up.upload(dev[0], c.data(), n, 0, s);
+    EXPECT_TRUE(read_back(dev[0], n) == c) << helpers << " helpers, slot 0 reused";
+    for (auto& d : dev) cudaFree(d);
+  }
+  cudaStreamDestroy(s);
+}
+
+// The three upload paths (pinned staging, the engine's pinned input buffers, the driver's pageable copy) put the
+// same bytes on the GPU, so detect() returns the same results from each.
+TEST(CudaEngine, PinnedAndPageableUploadsGiveEqualResults) {
+  REQUIRE_GPU();
+  Network net = test_network();
+  auto e = build(net, Precision::FP32, 2);
+  const int w = 1001, h = 601;  // 1.8 MB: several 512 KB staging chunks and a short last one
+  const size_t step = size_t(w) * 3 + 5, bytes = step * h;  // rows padded: the step is honoured
+  std::mt19937 rng(31);
+  std::vector<std::vector<uint8_t>> frames(2, std::vector<uint8_t>(bytes));
+  for (auto& f : frames)
+    for (auto& v : f) v = uint8_t(rng() & 255);
+  DetectOptions opt;
+  opt.score_threshold = 0.3f;
+  opt.nms_threshold = 0.45f;
+  std::vector<ImageView> pageable, pinned;
+  for (int k = 0; k < 2; ++k) {
+    pageable.push_back({frames[k].data(), w, h, step, PixelFormat::BGR8});
+    uint8_t* p = e->pinned_input(k, bytes);
+    ASSERT_NE(p, nullptr);
+    std::memcpy(p, frames[k].data(), bytes);
+    pinned.push_back({p, w, h, step, PixelFormat::BGR8});
+  }
+  ::setenv("LIGHTNET_CUDA_UPLOAD", "pageable", 1);
+  auto driver = build(net, Precision::FP32, 2);
+  ::unsetenv("LIGHTNET_CUDA_UPLOAD");
+  auto sorted = [](std::vector<Detection> d) {
+    std::sort(d.begin(), d.end(), [](const Detection& a, const Detection& b) {
+      return std::tie(a.score, a.class_id, a.x, a.y) > std::tie(b.score, b.class_id, b.x, b.y);
+    });
+    return d;
+  };
+  const auto staged = e->detect(pageable, opt), direct = e->detect(pinned, opt), by_driver = driver->detect(pageable, opt);
+  for (const auto* other : {&direct, &by_driver}) {
+    ASSERT_EQ(other->size(), staged.size());
+    for (size_t i = 0; i < staged.size(); ++i) {
+      const auto a = sorted(staged[i].detections), b = sorted((*other)[i].detections);
+      ASSERT_EQ(a.size(), b.size()) << "image " << i;
+      EXPECT_GT(a.size(), 0u) << "the test network should produce some boxes";
+      for (size_t k = 0; k < a.size(); ++k)
+        EXPECT_TRUE(a[k].score == b[k].score && a[k].class_id == b[k].class_id && a[k].x == b[k].x &&
+                    a[k].y == b[k].y && a[k].width == b[k].width && a[k].height == b[k].height)
+            << "image " << i << " box " << k;
+      ASSERT_EQ(staged[i].masks.size(), 1u);
+      EXPECT_TRUE(staged[i].masks[0].class_ids == (*other)[i].masks[0].class_ids) << "image " << i;
+    }
+  }
+  // A frame in the pinned buffers but changed between calls: the new bytes are what is uploaded.
+  std::memcpy(const_cast<uint8_t*>(pinned[0].data), frames[1].data(), bytes);
+  const auto swapped = e->detect({pinned[0]}, opt);
+  EXPECT_EQ(sorted(swapped[0].detections).size(), sorted(staged[1].detections).size());
+  EXPECT_TRUE(swapped[0].masks[0].class_ids == staged[1].masks[0].class_ids);
+  EXPECT_THROW(e->pinned_input(2, 16), std::invalid_argument);
+  EXPECT_THROW(e->pinned_input(-1, 16), std::invalid_argument);
 }
 
 TEST(CudaEngine, BadInputIsAnErrorNotACrash) {

@@ -3,7 +3,7 @@
 //   lightnet-tool info  --cfg C [--weights W] [--json]
 //   lightnet-tool bench --cfg C [--weights W] [--backend B] [--precision P] [--batch N] [--iters N]
 //                       [--warmup N] [--threads N] [--profile] [--json] [--cache DIR]
-//                       [--full-frame [--frame WxH] [--score S] [--nms T]] [--compare BACKEND]
+//                       [--full-frame [--frame WxH] [--score S] [--nms T] [--pinned-input]] [--compare BACKEND]
 //                       [--calib-list F] [--calib-algo A] [--calib-table F] [--percentile P]
 //                       [--clip-value X] [--mp] [--sparsity on|off]
 //   lightnet-tool random-weights --cfg C --out FILE [--seed N]
@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -34,7 +35,7 @@ const char* kUsage =
     "  lightnet-tool info  --cfg FILE [--weights FILE] [--json]\n"
     "  lightnet-tool bench --cfg FILE [--weights FILE] [--backend auto|cpu|cuda] [--precision fp32|fp16|int8]\n"
     "                      [--batch N] [--iters N] [--warmup N] [--threads N] [--profile] [--json] [--cache DIR]\n"
-    "                      [--full-frame [--frame WxH] [--score S] [--nms T]] [--compare BACKEND]\n"
+    "                      [--full-frame [--frame WxH] [--score S] [--nms T] [--pinned-input]] [--compare BACKEND]\n"
     "                      [--calib-list FILE|DIR] [--calib-algo entropy|minmax|percentile] [--calib-table FILE]\n"
     "                      [--percentile P] [--clip-value X] [--mp] [--sparsity on|off]\n"
     "  lightnet-tool random-weights --cfg FILE --out FILE [--seed N]\n"
@@ -42,8 +43,9 @@ const char* kUsage =
     "weights (seed 1, the same numbers random-weights writes). --threads 0 = all cores.\n"
     "--full-frame times Engine::detect() on a WxH (default 1920x1080) bgr8 host buffer per image (upload,\n"
     "pre-processing, network, decode + NMS, argmax, results on the host) and reports the engine's own split\n"
-    "(its network time is the DNN-only figure). --compare B also runs backend B (fp32) on the same input and\n"
-    "prints the relative L2 difference of every head. --cache DIR: engine plan cache.\n"
+    "(its network time is the DNN-only figure); --pinned-input puts the frame in the engine's pinned input\n"
+    "buffers (Engine::pinned_input) instead of pageable memory. --compare B also runs backend B (fp32) on the\n"
+    "same input and prints the relative L2 difference of every head. --cache DIR: engine plan cache.\n"
     "random-weights writes seeded random darknet weights for the cfg (loadable by darknet and OpenCV too).\n"
     "OMP_WAIT_POLICY defaults to PASSIVE (idle OpenMP workers sleep instead of spinning); set it to override.\n";
 
@@ -236,6 +238,14 @@ int bench_full_frame(const Args& args, const Network& net, Engine& engine, int i
   for (size_t i = 0; i < frame.size(); ++i) frame[i] = uint8_t((i / 3 % size_t(w)) * 200 / w + (rng() & 31));
   const int batch = engine.max_batch();
   std::vector<ImageView> images(batch, ImageView{frame.data(), w, h, size_t(w) * 3, PixelFormat::BGR8});
+  // --pinned-input: the frame sits in the engine's pinned input buffers, as if decoded straight into them.
+  const bool pinned = args.flag("--pinned-input");
+  for (int k = 0; pinned && k < batch; ++k) {
+    uint8_t* p = engine.pinned_input(k, frame.size());
+    if (!p) throw UsageError("--pinned-input: the " + engine.backend() + " backend has no pinned input buffers");
+    std::memcpy(p, frame.data(), frame.size());
+    images[k].data = p;
+  }
   for (int i = 0; i < warmup; ++i) engine.detect(images, d);
   engine.take_profile();
   std::vector<double> wall, pre, dnn, post;
@@ -265,9 +275,9 @@ int bench_full_frame(const Args& args, const Network& net, Engine& engine, int i
               << ",\"precision\":" << json_string(to_string(engine.precision())) << ",\"batch\":" << batch
               << ",\"detections\":" << boxes << "}\n";
   } else {
-    std::printf("%s: backend %s, %s, batch %d, full frame %dx%d bgr8, %d iterations (+%d warm-up)\n",
-                net.cfg_path.c_str(), engine.backend().c_str(), to_string(engine.precision()), batch, w, h, iters,
-                warmup);
+    std::printf("%s: backend %s, %s, batch %d, full frame %dx%d bgr8 (%s host memory), %d iterations (+%d warm-up)\n",
+                net.cfg_path.c_str(), engine.backend().c_str(), to_string(engine.precision()), batch, w, h,
+                pinned ? "the engine's pinned" : "pageable", iters, warmup);
     std::printf("full frame median %.3f ms (wall, host buffer to host results; %.1f images/s) | engine split, "
                 "medians: pre-process %.3f ms, DNN %.3f ms, post-process %.3f ms | %zu detections in image 0\n",
                 median_of(wall), 1000.0 * batch / median_of(wall), median_of(pre), median_of(dnn), median_of(post),
@@ -400,7 +410,7 @@ int main(int argc, char** argv) {
                              "--threads", "--cache", "--frame", "--score", "--nms", "--compare",
                              "--calib-list", "--calib-algo", "--calib-table", "--percentile", "--clip-value",
                              "--sparsity"},
-                            {"--json", "--profile", "--full-frame", "--mp"}));
+                            {"--json", "--profile", "--full-frame", "--pinned-input", "--mp"}));
     if (cmd == "random-weights") return cmd_random_weights(Args(argc, argv, {"--cfg", "--out", "--seed"}, {}));
     throw UsageError("unknown command '" + cmd + "' (expected info, bench or random-weights)");
   } catch (const UsageError& e) {

@@ -67,6 +67,16 @@ class Engine {
 
   // Per-layer timings accumulated since the last call (empty unless built with profile=true).
   virtual std::vector<LayerTiming> take_profile() { return {}; }
+
+  // Host memory the engine uploads fastest from (pinned, on GPU backends): a caller that decodes or copies a
+  // frame into it and passes it to detect() in an ImageView skips a staging copy. One buffer per batch slot
+  // (0 <= slot < max_batch()), at least `bytes` long, owned by the engine; a call for more bytes than the slot
+  // holds replaces it (the old pointer dies). nullptr where the backend gains nothing from it (cpu).
+  virtual uint8_t* pinned_input(int slot, size_t bytes) {
+    (void)slot;
+    (void)bytes;
+    return nullptr;
+  }
 };
 
 // Backends compiled into this library (always "cpu"; "cuda" when built with CUDA, …).

@@ -17,6 +17,7 @@
 #include "cuda/cudnn_conv.h"
 #include "cuda/cudnn_graph_conv.h"
 #include "cuda/device_memory.h"
+#include "cuda/host_upload.h"
 #include "cuda/kernels.h"
 #include "cuda/memory_plan.h"
 #include "cuda/plan_cache.h"
@@ -129,6 +130,7 @@ class CudaEngine final : public Engine {
   std::vector<Tensor> forward(const float* input, int batch) override;
   std::vector<FrameResult> detect(const std::vector<ImageView>& images, const DetectOptions& options) override;
   std::vector<LayerTiming> take_profile() override;
+  uint8_t* pinned_input(int slot, size_t bytes) override;
 
  private:
   struct Step {
@@ -175,6 +177,9 @@ class CudaEngine final : public Engine {
   DeviceBuffer input_f32_, heads_f32_;
   // detect() buffers
   std::vector<DeviceBuffer> image_bytes_;
+  std::vector<PinnedBuffer> pinned_inputs_;  // handed to callers by pinned_input(): uploaded without staging
+  std::unique_ptr<HostUploader> uploader_;   // stages every other host image through pinned memory
+  bool upload_pageable_ = false;             // LIGHTNET_CUDA_UPLOAD=pageable: the driver's path (to compare)
   DeviceBuffer sizes_, candidates_, counts_, kept_, kept_counts_, masks_;
   PinnedBuffer sizes_host_, counts_host_, kept_host_, kept_counts_host_, masks_host_;
   std::vector<YoloDecodeParams> yolo_params_;
@@ -242,6 +247,8 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
   mo.element_size = dtype_size(dt_);
   mo.input_channels = input_channels_;
   mo.concat_in_place = concat_in_place;
+  const char* fuse_env = std::getenv("LIGHTNET_CUDA_FUSE_UPSAMPLE");  // =0: separate kernels (to compare)
+  mo.fuse_upsample = !(fuse_env && std::string(fuse_env) == "0");
   plan_ = plan_memory(net_, mo);
   plan_concat_in_place_ = concat_in_place;
   tuned_from_cache_ = cached != nullptr;
@@ -351,6 +358,10 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
 void CudaEngine::allocate_postprocess() {
   const int b = options_.batch;
   image_bytes_.resize(b);
+  pinned_inputs_ = std::vector<PinnedBuffer>(b);
+  const char* upload_env = std::getenv("LIGHTNET_CUDA_UPLOAD");
+  upload_pageable_ = upload_env && std::string(upload_env) == "pageable";
+  uploader_ = std::make_unique<HostUploader>(HostUploader::default_helper_threads());
   size_t head_floats = 0;
   for (const Head& h : net_.heads) head_floats += net_.layers[h.source].output.size();
   heads_f32_ = DeviceBuffer(std::max<size_t>(head_floats * b * 4, 16));
@@ -432,12 +443,14 @@ void CudaEngine::add_steps(Program& p, int batch) {
         full.channel_offset -= rp.group_id * pl.c;
         full.c = pl.c * rp.groups;
         std::vector<View> srcs;
-        std::vector<int> offsets;
+        std::vector<int> offsets, upsample;
         int offset = 0;
         for (int j : l.inputs) {
           const Placement& src = j < 0 ? plan_.input : plan_.layers[j];
           if (!(src.storage == full.storage && src.channel_offset == full.channel_offset + offset)) {
-            srcs.push_back(view(src, batch));
+            const bool fused = j >= 0 && plan_.upsample_fused[j];  // read the upsample's input instead
+            srcs.push_back(fused ? view_of(net_.layers[j].inputs.at(0), batch) : view(src, batch));
+            upsample.push_back(fused ? net_.layers[j].as<UpsampleParams>().stride : 1);
             offsets.push_back(offset);
           }
           offset += src.c;
@@ -445,11 +458,12 @@ void CudaEngine::add_steps(Program& p, int batch) {
         View dst = view(full, batch);
         DType dt = dt_;
         p.steps.push_back({l.index, [=](cudaStream_t s) {
-                             launch_concat(srcs.data(), offsets.data(), int(srcs.size()), dst, dt, s);
+                             launch_concat(srcs.data(), offsets.data(), upsample.data(), int(srcs.size()), dst, dt, s);
                            }});
         break;
       }
       case LayerType::Upsample: {
+        if (plan_.upsample_fused[l.index]) break;  // its concat computes it
         View in = view_of(l.inputs[0], batch);
         int stride = l.as<UpsampleParams>().stride;
         DType dt = dt_;
@@ -589,10 +603,27 @@ void CudaEngine::upload_image(const ImageView& im, int slot) {
   const size_t bytes = im.step * (im.height - 1) + size_t(im.width) * ch;
   DeviceBuffer& dev = image_bytes_[slot];
   dev.resize(bytes);
-  LN_CUDA(cudaMemcpyAsync(dev.get(), im.data, bytes, cudaMemcpyHostToDevice, stream_));
+  const auto* first = static_cast<const uint8_t*>(im.data);
+  const bool pinned = std::any_of(pinned_inputs_.begin(), pinned_inputs_.end(), [&](const PinnedBuffer& p) {
+    const auto* base = p.get<const uint8_t>();
+    return base && first >= base && first + bytes <= base + p.bytes();
+  });
+  if (pinned || upload_pageable_)
+    LN_CUDA(cudaMemcpyAsync(dev.get(), im.data, bytes, cudaMemcpyHostToDevice, stream_));
+  else
+    uploader_->upload(dev.get(), im.data, bytes, slot, stream_);
   const bool bgr = im.format == PixelFormat::BGR8 || im.format == PixelFormat::BGRA8;
   launch_preprocess(dev.get<uint8_t>(), im.width, im.height, im.step, ch, bgr, view(plan_.input, options_.batch),
                     slot, dt_, stream_);
+}
+
+uint8_t* CudaEngine::pinned_input(int slot, size_t bytes) {
+  if (slot < 0 || slot >= options_.batch)
+    throw std::invalid_argument("pinned_input: slot: expected 0.." + std::to_string(options_.batch - 1) +
+                                ", found " + std::to_string(slot));
+  LN_CUDA(cudaSetDevice(options_.gpu_id));
+  pinned_inputs_[slot].resize(bytes);
+  return pinned_inputs_[slot].get<uint8_t>();
 }
 
 std::vector<FrameResult> CudaEngine::detect(const std::vector<ImageView>& images, const DetectOptions& options) {

@@ -158,12 +158,13 @@ void copy_pixels(const View& src, const View& dst, int up, DType dt, cudaStream_
 struct ConcatArgs {
   const char* src[kMaxConcatInputs];
   int64_t src_pix[kMaxConcatInputs], src_batch[kMaxConcatInputs];  // in bytes
+  int up[kMaxConcatInputs], src_w[kMaxConcatInputs];               // upsample stride (1 = none), width
   int begin[kMaxConcatInputs + 1];                                  // unit range of each input in a dst pixel
   int count;
 };
 
 template <class U>
-__global__ void concat_kernel(ConcatArgs a, char* __restrict__ dst, int n, int hw, int64_t dst_pix,
+__global__ void concat_kernel(ConcatArgs a, char* __restrict__ dst, int n, int w, int hw, int64_t dst_pix,
                               int64_t dst_batch, int dst_offset_units) {
   const int units = a.begin[a.count];
   int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -173,7 +174,9 @@ __global__ void concat_kernel(ConcatArgs a, char* __restrict__ dst, int n, int h
   int b = int(p / hw), px = int(p % hw);
   int k = 0;
   while (u >= a.begin[k + 1]) ++k;
-  const U* s = reinterpret_cast<const U*>(a.src[k] + b * a.src_batch[k] + px * a.src_pix[k]);
+  int sp = px;
+  if (a.up[k] > 1) sp = (px / w / a.up[k]) * a.src_w[k] + px % w / a.up[k];
+  const U* s = reinterpret_cast<const U*>(a.src[k] + b * a.src_batch[k] + sp * a.src_pix[k]);
   U* d = reinterpret_cast<U*>(dst + b * dst_batch + px * dst_pix);
   d[dst_offset_units + u] = s[u - a.begin[k]];
 }
@@ -402,14 +405,16 @@ void launch_bias_act(const View& y, const void* bias, Activation act, DType dt, 
 
 void launch_copy(const View& src, const View& dst, DType dt, cudaStream_t s) { copy_pixels(src, dst, 1, dt, s); }
 
-void launch_concat(const View* srcs, const int* offsets, int count, const View& dst, DType dt, cudaStream_t s) {
+void launch_concat(const View* srcs, const int* offsets, const int* upsample, int count, const View& dst, DType dt,
+                   cudaStream_t s) {
   if (count < 1) return;
+  auto up = [&](int k) { return upsample ? upsample[k] : 1; };
   if (count > kMaxConcatInputs) {  // rare: copy one by one
     for (int k = 0; k < count; ++k) {
       View d = dst;
       d.c = srcs[k].c;
       d.data = static_cast<char*>(dst.data) + size_t(offsets[k]) * dtype_size(dt);
-      launch_copy(srcs[k], d, dt, s);
+      copy_pixels(srcs[k], d, up(k), dt, s);
     }
     return;
   }
@@ -430,7 +435,8 @@ void launch_concat(const View* srcs, const int* offsets, int count, const View& 
   bool contiguous = true;
   for (int k = 1; k < count; ++k) contiguous = contiguous && offsets[k] == offsets[k - 1] + srcs[k - 1].c;
   if (!contiguous) {
-    for (int k = 0; k < count; ++k) launch_concat(srcs + k, offsets + k, 1, dst, dt, s);
+    for (int k = 0; k < count; ++k)
+      launch_concat(srcs + k, offsets + k, upsample ? upsample + k : nullptr, 1, dst, dt, s);
     return;
   }
   const int64_t unit = fits(16) ? 16 : fits(8) ? 8 : fits(4) ? 4 : es;
@@ -441,6 +447,8 @@ void launch_concat(const View* srcs, const int* offsets, int count, const View& 
     a.src[k] = static_cast<const char*>(srcs[k].data);
     a.src_pix[k] = srcs[k].pixel_stride * es;
     a.src_batch[k] = srcs[k].batch_stride * es;
+    a.up[k] = up(k);
+    a.src_w[k] = srcs[k].w;
     a.begin[k + 1] = a.begin[k] + int(srcs[k].c * es / unit);
   }
   const int hw = dst.h * dst.w;
@@ -449,10 +457,10 @@ void launch_concat(const View* srcs, const int* offsets, int count, const View& 
   char* d = static_cast<char*>(dst.data);
   const int64_t dp = dst.pixel_stride * es, db = dst.batch_stride * es;
   const int off = int(offsets[0] * es / unit);
-  if (unit == 16) concat_kernel<uint4><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, hw, dp, db, off);
-  else if (unit == 8) concat_kernel<uint2><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, hw, dp, db, off);
-  else if (unit == 4) concat_kernel<uint32_t><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, hw, dp, db, off);
-  else concat_kernel<uint16_t><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, hw, dp, db, off);
+  if (unit == 16) concat_kernel<uint4><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, dst.w, hw, dp, db, off);
+  else if (unit == 8) concat_kernel<uint2><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, dst.w, hw, dp, db, off);
+  else if (unit == 4) concat_kernel<uint32_t><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, dst.w, hw, dp, db, off);
+  else concat_kernel<uint16_t><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, dst.w, hw, dp, db, off);
   LN_CUDA_LAUNCH();
 }
 

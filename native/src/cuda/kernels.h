@@ -49,8 +49,11 @@ void launch_copy(const View& src, const View& dst, DType dt, cudaStream_t s);
 
 // Concatenation by channels in one launch: dst channels [offset_k, offset_k + src_k.c) = src_k, for up to
 // kMaxConcatInputs inputs (shapes equal but for channels; dst may already hold some inputs: skip those).
+// upsample (may be null): per input, an integer nearest-neighbour upsample stride (1 = none) applied on the
+// way, the input then being stride times smaller than dst in h and w.
 constexpr int kMaxConcatInputs = 8;
-void launch_concat(const View* srcs, const int* channel_offsets, int count, const View& dst, DType dt, cudaStream_t s);
+void launch_concat(const View* srcs, const int* channel_offsets, const int* upsample, int count, const View& dst,
+                   DType dt, cudaStream_t s);
 
 // Nearest-neighbour upsample by an integer stride.
 void launch_upsample(const View& src, const View& dst, int stride, DType dt, cudaStream_t s);

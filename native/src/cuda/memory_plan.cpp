@@ -67,6 +67,7 @@ MemoryPlan plan_memory(const Network& net, const MemoryPlanOptions& opt) {
   plan.layers.resize(n);
   plan.writes_in_place.assign(n, false);
   plan.concat_done.assign(n, false);
+  plan.upsample_fused.assign(n, false);
 
   // 1. Which producers write straight into a concat's storage.
   std::vector<Target> target(n);
@@ -80,6 +81,18 @@ MemoryPlan plan_memory(const Network& net, const MemoryPlanOptions& opt) {
         offset += j >= 0 ? net.layers[j].output.c : net.input.c;
       }
     }
+  }
+
+  // 1b. Upsamples that their only reader, a copying concat, computes itself.
+  if (opt.fuse_upsample) {
+    std::vector<int> readers(n, 0), reader(n, -1);
+    for (const Layer& l : net.layers)
+      for (int j : l.inputs)
+        if (j >= 0) ++readers[j], reader[j] = l.index;
+    for (const Head& h : net.heads) readers[h.source] += 2;
+    for (const Layer& l : net.layers)
+      plan.upsample_fused[l.index] = l.type == LayerType::Upsample && target[l.index].layer < 0 &&
+                                     readers[l.index] == 1 && is_concat(net.layers[reader[l.index]]);
   }
 
   // 2. The storage (and channel offset) each storage-producing layer writes to, resolved back to front
@@ -153,8 +166,12 @@ MemoryPlan plan_memory(const Network& net, const MemoryPlanOptions& opt) {
     if (!plan.writes_in_place[i]) s.first = std::min(s.first, i);
     s.last = std::max(s.last, i);
     for (int j : l.inputs) {
-      Storage& in = plan.storages[placement_of(j).storage];
-      in.last = std::max(in.last, i);
+      // A fused upsample's input is read here, by the concat, not by the upsample.
+      const int read = j >= 0 && plan.upsample_fused[j] ? net.layers[j].inputs.at(0) : j;
+      for (int r : {j, read}) {
+        Storage& in = plan.storages[placement_of(r).storage];
+        in.last = std::max(in.last, i);
+      }
     }
   }
   for (const Head& h : net.heads) plan.storages[plan.layers[h.source].storage].last = n;

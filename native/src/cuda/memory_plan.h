@@ -30,6 +30,9 @@ struct MemoryPlanOptions {
   size_t element_size = 4;
   int input_channels = 0;     // network input channels as stored (padded ≥ net.input.c)
   bool concat_in_place = true;
+  // An upsample read only by a concat that copies it gets no kernel: the concat reads the upsample's input
+  // (nearest-neighbour) instead, one launch and one pass over the upsampled tensor fewer.
+  bool fuse_upsample = true;
 };
 
 struct MemoryPlan {
@@ -38,6 +41,7 @@ struct MemoryPlan {
   std::vector<Storage> storages;
   std::vector<bool> writes_in_place;  // per layer: output already is a view (alias/slice): nothing to compute
   std::vector<bool> concat_done;      // per route: all inputs already sit in its storage: no copy
+  std::vector<bool> upsample_fused;   // per upsample: computed by the concat reading it (options.fuse_upsample)
   size_t arena_bytes = 0;
 };
 
