@@ -211,11 +211,17 @@ void compare_heads(const Network& net, Engine& engine, const std::string& backen
   }
 }
 
-double median_of(std::vector<double> v) {
+// The project's percentile (as src/eval/latencyStats.ts): numpy's default, linear between closest ranks.
+double percentile_of(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  const double rank = p / 100 * double(v.size() - 1);
+  const size_t lo = size_t(rank);
+  const size_t hi = std::min(v.size() - 1, lo + 1);
+  return v[lo] + (v[hi] - v[lo]) * (rank - double(lo));
 }
+
+double median_of(std::vector<double> v) { return percentile_of(std::move(v), 50); }
 
 // Full frame: batch × (W×H bgr8 host image) → detect() → detections and masks on the host.
 int bench_full_frame(const Args& args, const Network& net, Engine& engine, int iters, int warmup) {
@@ -306,11 +312,9 @@ int cmd_bench(const Args& args) {
     engine->forward(input.data(), opt.batch);
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
-  std::vector<double> sorted = ms;
-  std::sort(sorted.begin(), sorted.end());
-  const double median = iters % 2 ? sorted[iters / 2] : (sorted[iters / 2 - 1] + sorted[iters / 2]) / 2;
-  const double p90 = sorted[std::min(iters - 1, int(std::ceil(0.9 * iters)) - 1)];
-  const double min = sorted.front();
+  const double median = median_of(ms);
+  const double p90 = percentile_of(ms, 90);
+  const double min = *std::min_element(ms.begin(), ms.end());
   if (opt.profile) {
     auto prof = engine->take_profile();
     std::sort(prof.begin(), prof.end(), [](const LayerTiming& a, const LayerTiming& b) { return a.ms > b.ms; });

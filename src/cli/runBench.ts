@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { Engine } from "../engine/Engine.js";
 import type { BackendName, Precision } from "../engine/types.js";
-import { type LatencyStats, latencyStats } from "./latencyStats.js";
+import { latencyStats } from "../eval/latencyStats.js";
 
 export interface BenchOptions {
   cfg: string;
@@ -15,7 +15,16 @@ export interface BenchOptions {
   json?: boolean;
 }
 
-export type BenchResult = LatencyStats & { iters: number; backend: string; precision: string; batch: number };
+/** bench's JSON contract: median (p50), p90 and minimum of the timed runs, in milliseconds. */
+export interface BenchResult {
+  median_ms: number;
+  p90_ms: number;
+  min_ms: number;
+  iters: number;
+  backend: string;
+  precision: string;
+  batch: number;
+}
 
 /**
  * `lightnet-trt bench`: network forward time only (no decode, no image I/O), `iters` timed runs after
@@ -40,8 +49,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       await engine.forward(input, options.batch);
       samples.push(performance.now() - start);
     }
+    const stats = latencyStats(samples);
+    if (stats === null) throw new RangeError(`bench: --iters ${options.iters}, expected at least 1 timed run`);
     const result: BenchResult = {
-      ...latencyStats(samples),
+      median_ms: stats.p50Ms,
+      p90_ms: stats.p90Ms,
+      min_ms: stats.minMs,
       iters: options.iters,
       backend: engine.backend,
       precision: engine.precision,
