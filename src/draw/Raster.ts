@@ -3,6 +3,7 @@
  * text scaled by an integer, and translucent class-mask overlays; encoded as PNG with pngjs.
  */
 import { PNG } from "pngjs";
+import type { RawImage } from "../engine/types.js";
 import { GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, glyph } from "./font5x7.js";
 
 export type Rgb = readonly [number, number, number];
@@ -37,6 +38,25 @@ export class Raster {
       }
     }
     return r;
+  }
+
+  /** Any RawImage encoding (bgr8, rgb8, bgra8, rgba8, mono8; alpha dropped), any row stride. */
+  static fromImage(image: RawImage): Raster {
+    const { width, height, data, step, encoding } = image;
+    const channels = encoding === "mono8" ? 1 : encoding === "bgra8" || encoding === "rgba8" ? 4 : 3;
+    return Raster.fromPixels(width, height, data, step, channels, encoding.startsWith("rgb") ? "rgb" : "bgr");
+  }
+
+  /** The pixels packed as 3 bytes each, in `order` (e.g. "bgr" for a bgr8 sensor_msgs/Image). */
+  toPixels(order: "rgb" | "bgr"): Uint8Array {
+    if (order === "rgb") return this.data.slice();
+    const out = new Uint8Array(this.data.length);
+    for (let i = 0; i < out.length; i += 3) {
+      out[i] = this.data[i + 2]!;
+      out[i + 1] = this.data[i + 1]!;
+      out[i + 2] = this.data[i]!;
+    }
+    return out;
   }
 
   setPixel(x: number, y: number, c: Rgb, alpha = 1): void {
@@ -114,12 +134,16 @@ export class Raster {
    * at `alpha`. Ids without a colour are left unpainted.
    */
   overlayMask(mask: { width: number; height: number; data: Uint8Array }, colors: readonly Rgb[], alpha = 0.45): void {
+    // Per frame on the node's debug image: column map computed once, no per-pixel calls.
+    const xmap = new Int32Array(this.width);
+    for (let x = 0; x < this.width; x++) xmap[x] = Math.min(mask.width - 1, Math.floor((x * mask.width) / this.width));
+    const d = this.data;
     for (let y = 0; y < this.height; y++) {
-      const my = Math.min(mask.height - 1, Math.floor((y * mask.height) / this.height));
-      for (let x = 0; x < this.width; x++) {
-        const mx = Math.min(mask.width - 1, Math.floor((x * mask.width) / this.width));
-        const c = colors[mask.data[my * mask.width + mx]!];
-        if (c) this.setPixel(x, y, c, alpha);
+      const row = Math.min(mask.height - 1, Math.floor((y * mask.height) / this.height)) * mask.width;
+      for (let x = 0, i = y * this.width * 3; x < this.width; x++, i += 3) {
+        const c = colors[mask.data[row + xmap[x]!]!];
+        if (!c) continue;
+        for (let k = 0; k < 3; k++) d[i + k] = alpha >= 1 ? c[k]! : Math.round(d[i + k]! * (1 - alpha) + c[k]! * alpha);
       }
     }
   }
