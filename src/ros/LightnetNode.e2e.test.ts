@@ -14,11 +14,11 @@ import { FakeRosNode } from "./FakeRosNode.testutil.js";
 import { LightnetNode } from "./LightnetNode.js";
 import { cdrRoundTrip } from "./messages/sharedCodec.testutil.js";
 import { EngineState, MessageType, ObjectLabel, type DetectedObjectsWithFeature, type EngineStatus, type Image } from "./messages/types.js";
-import { repoRoot, sharedDir } from "./testPaths.js";
+import { testPaths } from "../../test/support/testPaths.js";
 
-const model = path.join(sharedDir, "models/yolo-fastest");
+const model = path.join(testPaths.shared, "models/yolo-fastest");
 // Where src/native.ts looks for the addon: $LIGHTNET_ADDON, else the cmake-js build.
-const addonBuilt = existsSync(process.env.LIGHTNET_ADDON ?? path.join(repoRoot, "native/build/Release/lightnet_addon.node"));
+const addonBuilt = existsSync(process.env.LIGHTNET_ADDON ?? path.join(testPaths.repoRoot, "native/build/Release/lightnet_addon.node"));
 const skipReason = addonBuilt ? "" : "the native addon is not built (npm run build:native)";
 
 /** dog.jpg as raw BGR bytes plus OpenCV DNN's detections (x, y, w, h in pixels). */
@@ -34,7 +34,7 @@ print(json.dumps({"width": img.shape[1], "height": img.shape[0],
   "boxes": [{"classId": int(i), "score": float(x), "box": [int(v) for v in bb]} for i, x, bb in zip(c.flatten(), s.flatten(), b)]}))
 `;
   const raw = path.join(dir, "frame.bgr");
-  const out = execFileSync("/usr/bin/python3", ["-c", script, path.join(sharedDir, "images/dog.jpg"), raw,
+  const out = execFileSync("/usr/bin/python3", ["-c", script, path.join(testPaths.shared, "images/dog.jpg"), raw,
     path.join(model, "yolo-fastest-xl-voc.cfg"), path.join(model, "yolo-fastest-xl-voc.weights")], { encoding: "utf8" });
   const ref = JSON.parse(out) as { width: number; height: number; boxes: { classId: number; score: number; box: number[] }[] };
   return { ...ref, data: new Uint8Array(readFileSync(raw)) };
@@ -61,7 +61,7 @@ describe.skipIf(skipReason !== "")(`LightnetNode on the real engine${skipReason 
       backend: "cpu", precision: "fp32", score_threshold: 0.35, nms_threshold: 0.45,
       engine_cache_dir: path.join(dir, "cache"),
     });
-    const node = LightnetNode.start(ros, { createDetector: (o, p) => Engine.build(o, p), configDir: path.join(repoRoot, "config") });
+    const node = LightnetNode.start(ros, { createDetector: (o, p) => Engine.build(o, p), configDir: path.join(testPaths.repoRoot, "config") });
     await node.whenIdle();
     const status = ros.publisher<EngineStatus>("~/out/status").last;
     expect(status?.last_error).toBe("");
@@ -112,7 +112,7 @@ describe.skipIf(skipReason !== "")(`LightnetNode on the real engine${skipReason 
       };
       return engine;
     };
-    const node = LightnetNode.start(ros, { createDetector, configDir: path.join(repoRoot, "config") });
+    const node = LightnetNode.start(ros, { createDetector, configDir: path.join(testPaths.repoRoot, "config") });
     await node.whenIdle();
     expect(ros.publisher<EngineStatus>("~/out/status").last?.state).toBe(EngineState.READY);
     const ref = referenceFrame(dir);
