@@ -22,7 +22,7 @@ export function buildOverlayImage(
   options: OverlayOptions = {},
 ): Image {
   const { width, height } = image;
-  const raster = Raster.fromImage(image);
+  const raster = Raster.fromImage(image, "bgr"); // drawn on in bgr8, the message's encoding
   annotate(raster, detections, mask === undefined ? [] : [mask.mask], {
     maskColors: mask?.colormap.map(bgrToRgb) ?? [],
     maskAlpha: 0.5,
@@ -30,5 +30,5 @@ export function buildOverlayImage(
     thickness: 3,
     labels: options.labels ?? true,
   });
-  return { header, height, width, encoding: "bgr8", is_bigendian: 0, step: width * 3, data: raster.toPixels("bgr") };
+  return { header, height, width, encoding: "bgr8", is_bigendian: 0, step: width * 3, data: raster.data };
 }
