@@ -14,8 +14,6 @@ import { writeImage } from "../image/writeImage.js";
 import { loadNative, type NativeVideoWriter } from "../native.js";
 import type { Frame, FrameSource } from "./frameSources.js";
 
-/** LightNet cfgs write colormaps in BGR order; PNG and the raster are RGB. */
-
 export class ResultSaver {
   readonly dir: string;
   readonly #heads: readonly HeadInfo[];

@@ -20,6 +20,7 @@ describe("LatestDecoder", () => {
     decoder.push(message(2));
     decoder.push(message(3)); // replaces 2
     expect(pending.map((p) => p.sec)).toEqual([1]);
+    expect(decoder.dropped).toBe(1);
     pending[0]!.resolve(image);
     await new Promise((r) => setImmediate(r));
     expect(pending.map((p) => p.sec)).toEqual([1, 3]);

@@ -16,13 +16,20 @@ export class LatestDecoder {
   readonly #hooks: LatestDecoderHooks;
   #running: Promise<void> | null = null;
   #waiting: CompressedImage | null = null;
+  #dropped = 0;
 
   constructor(hooks: LatestDecoderHooks) {
     this.#hooks = hooks;
   }
 
+  /** frames replaced while waiting, never decoded */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
   push(message: CompressedImage): void {
     if (this.#running !== null) {
+      if (this.#waiting !== null) this.#dropped++;
       this.#waiting = message;
       return;
     }

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { boxIou } from "../eval/boxIou.js";
 import type { DetectorFactory } from "./detector.js";
 import { FakeRosNode } from "./FakeRosNode.testutil.js";
 import { LightnetNode } from "./LightnetNode.js";
@@ -40,12 +41,10 @@ print(json.dumps({"width": img.shape[1], "height": img.shape[0],
   return { ...ref, data: new Uint8Array(readFileSync(raw)) };
 }
 
+/** IoU of [x, y, width, height] arrays. */
 function iou(a: number[], b: number[]): number {
-  const [ax = 0, ay = 0, aw = 0, ah = 0] = a;
-  const [bx = 0, by = 0, bw = 0, bh = 0] = b;
-  const ix = Math.max(0, Math.min(ax + aw, bx + bw) - Math.max(ax, bx));
-  const iy = Math.max(0, Math.min(ay + ah, by + bh) - Math.max(ay, by));
-  return (ix * iy) / (aw * ah + bw * bh - ix * iy);
+  const box = ([x = 0, y = 0, width = 0, height = 0]: number[]) => ({ x, y, width, height });
+  return boxIou(box(a), box(b));
 }
 
 describe.skipIf(skipReason !== "")(`LightnetNode on the real engine${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {

@@ -117,7 +117,8 @@ export class LightnetNode {
 
   /** Frames replaced before inference, per camera. */
   get droppedFrames(): readonly number[] {
-    return this.#scheduler.dropped;
+    // with compressed input, a frame can also be replaced while it waits for its decode
+    return this.#scheduler.dropped.map((n, i) => n + (this.#decoders[i]?.dropped ?? 0));
   }
 
   /** Resolves when no build runs and no frame waits (tests, shutdown). */
