@@ -50,16 +50,18 @@ function iou(a: number[], b: number[]): number {
 describe.skipIf(skipReason !== "")(`LightnetNode on the real engine${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
   const dir = mkdtempSync(path.join(tmpdir(), "lightnet-node-e2e-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** Yolo-Fastest VOC on the CPU at the thresholds OpenCV's reference uses. */
+  const yoloFastestParameters = () => ({
+    model_cfg: path.join(model, "yolo-fastest-xl-voc.cfg"),
+    model_weights: path.join(model, "yolo-fastest-xl-voc.weights"),
+    names: path.join(model, "voc.names"),
+    backend: "cpu", precision: "fp32", score_threshold: 0.35, nms_threshold: 0.45,
+    engine_cache_dir: path.join(dir, "cache"),
+  });
 
   it("publishes Yolo-Fastest VOC detections of dog.jpg as Autoware objects matching OpenCV DNN", async () => {
     const { Engine } = await import("../engine/Engine.js");
-    const ros = new FakeRosNode({
-      model_cfg: path.join(model, "yolo-fastest-xl-voc.cfg"),
-      model_weights: path.join(model, "yolo-fastest-xl-voc.weights"),
-      names: path.join(model, "voc.names"),
-      backend: "cpu", precision: "fp32", score_threshold: 0.35, nms_threshold: 0.45,
-      engine_cache_dir: path.join(dir, "cache"),
-    });
+    const ros = new FakeRosNode(yoloFastestParameters());
     const node = LightnetNode.start(ros, { createDetector: (o, p) => Engine.build(o, p), configDir: path.join(testPaths.repoRoot, "config") });
     await node.whenIdle();
     const status = ros.publisher<EngineStatus>("~/out/status").last;
@@ -93,14 +95,7 @@ describe.skipIf(skipReason !== "")(`LightnetNode on the real engine${skipReason 
 
   it("two cameras share one batch-2 engine and get the same objects for the same frame", async () => {
     const { Engine } = await import("../engine/Engine.js");
-    const ros = new FakeRosNode({
-      model_cfg: path.join(model, "yolo-fastest-xl-voc.cfg"),
-      model_weights: path.join(model, "yolo-fastest-xl-voc.weights"),
-      names: path.join(model, "voc.names"),
-      backend: "cpu", precision: "fp32", score_threshold: 0.35, nms_threshold: 0.45,
-      engine_cache_dir: path.join(dir, "cache"),
-      input_topics: ["/camera0/image", "/camera1/image"],
-    });
+    const ros = new FakeRosNode({ ...yoloFastestParameters(), input_topics: ["/camera0/image", "/camera1/image"] });
     const batchSizes: number[] = [];
     const createDetector: DetectorFactory = async (o, p) => {
       const engine = await Engine.build(o, p);
