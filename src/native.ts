@@ -122,6 +122,9 @@ let cached: NativeBinding | undefined;
 
 /** Loads the addon once; throws an Error listing what was tried and possible solutions. */
 export function loadNative(): NativeBinding {
+  // Idle OpenMP workers spin by default and halve throughput on a shared machine; the runtime reads the
+  // policy once, when the addon loads (the C++ tool does the same). A user's own setting wins.
+  process.env["OMP_WAIT_POLICY"] ??= "PASSIVE";
   cached ??= loadAddonFrom<NativeBinding>(addonCandidates());
   return cached;
 }

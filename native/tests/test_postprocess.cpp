@@ -1,7 +1,9 @@
 // decode_yolo, nms and argmax_mask against hand-computed answers (darknet's formulas worked out by hand).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "lightnet/postprocess.h"
 
@@ -108,6 +110,43 @@ TEST(Nms, ClassWiseGreedy) {
   EXPECT_EQ(out[2].class_id, 1);
   // at threshold 0.4 the 0.8 box (IoU 0.43) goes too
   EXPECT_EQ(nms(in, 0.4f).size(), 2u);
+}
+
+// The grid-accelerated NMS against the textbook O(n^2) greedy loop on many random boxes of a few classes,
+// including huge boxes spanning many grid cells and tiny ones.
+TEST(Nms, SameAsBruteForceGreedyOnManyBoxes) {
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<float> pos(-50, 1300), size(1, 120), score(0.25f, 1.f);
+  std::vector<Detection> in;
+  for (int i = 0; i < 3000; ++i) {
+    float w = i % 97 == 0 ? 900 : size(rng), h = i % 89 == 0 ? 700 : size(rng) / 2;
+    in.push_back(box(i % 4, score(rng), pos(rng), pos(rng) * 0.7f, w, h));
+  }
+  auto iou_of = [](const Detection& a, const Detection& b) {
+    float ix = std::max(0.f, std::min(a.x + a.width, b.x + b.width) - std::max(a.x, b.x));
+    float iy = std::max(0.f, std::min(a.y + a.height, b.y + b.height) - std::max(a.y, b.y));
+    float inter = ix * iy;
+    return inter / (a.width * a.height + b.width * b.height - inter);
+  };
+  std::vector<Detection> sorted = in;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Detection& a, const Detection& b) { return a.score > b.score; });
+  std::vector<Detection> expected;
+  std::vector<bool> dead(sorted.size(), false);
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (dead[i]) continue;
+    expected.push_back(sorted[i]);
+    for (size_t j = i + 1; j < sorted.size(); ++j)
+      if (sorted[j].class_id == sorted[i].class_id && iou_of(sorted[i], sorted[j]) > 0.3f) dead[j] = true;
+  }
+  auto out = nms(in, 0.3f);
+  ASSERT_EQ(out.size(), expected.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_EQ(out[i].class_id, expected[i].class_id);
+    EXPECT_EQ(out[i].score, expected[i].score);
+    EXPECT_EQ(out[i].x, expected[i].x);
+  }
+  EXPECT_GT(expected.size(), 500u);
+  EXPECT_LT(expected.size(), in.size());
 }
 
 TEST(ArgmaxMask, PicksLargestChannelFirstOnTies) {

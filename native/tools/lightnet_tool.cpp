@@ -279,9 +279,7 @@ int bench_full_frame(const Args& args, const Network& net, Engine& engine, int i
 }
 
 int cmd_bench(const Args& args) {
-  Network net = load(args);
-  if (!net.has_weights) randomize_weights(net, 1);
-  BuildOptions opt;
+  BuildOptions opt;  // every option is checked before the (slow) model load
   opt.backend = args.get("--backend", "auto");
   try {
     opt.precision = parse_precision(args.get("--precision", "fp32"));
@@ -293,8 +291,12 @@ int cmd_bench(const Args& args) {
   opt.profile = args.flag("--profile");
   opt.cache_dir = args.get("--cache", "");
   const int iters = args.get_int("--iters", 20, 1), warmup = args.get_int("--warmup", 3, 0);
+  Network net = load(args);
+  if (!net.has_weights) randomize_weights(net, 1);
   const auto build_start = std::chrono::steady_clock::now();
-  auto engine = build_engine(net, opt);
+  auto engine = build_engine(net, opt, [&](double fraction, const std::string& message) {
+    if (fraction >= 1.0) std::fprintf(stderr, "%s\n", message.c_str());
+  });
   const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
   std::fprintf(stderr, "built %s engine in %.2f s\n", engine->backend().c_str(), build_s);
   if (args.has("--compare")) compare_heads(net, *engine, args.get("--compare"));

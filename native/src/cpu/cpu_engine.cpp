@@ -16,6 +16,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
+// One inference at a time: forward()/detect() reuse the engine's buffers and plans, so callers serialise
+// calls on one engine (the addon queues them); build several engines for concurrent inference.
 class CpuEngine : public Engine {
  public:
   CpuEngine(const Network& net, const BuildOptions& options, const ProgressCallback& progress)
@@ -41,7 +43,9 @@ class CpuEngine : public Engine {
 #endif
     input_.resize(size_t(net_.input.size()) * options.batch);
     for (const Head& h : net_.heads) head_buffers_.emplace_back(size_t(source_shape(h).size()) * options.batch);
-    if (progress) progress(1.0, std::string("CPU engine ready (") + executor_->name() + ")");
+    if (progress)
+      progress(1.0, std::string("CPU engine ready (") + executor_->name() + ", " +
+                        std::to_string(executor_->workspace_bytes() >> 20) + " MiB of activations)");
   }
 
   std::string backend() const override { return "cpu"; }

@@ -22,6 +22,8 @@ class Executor {
   virtual void run(const float* input, int batch, const std::vector<float*>& outputs) = 0;
   virtual std::vector<LayerTiming> take_profile() = 0;
   virtual const char* name() const = 0;
+  // Activation memory held for the largest batch (bytes).
+  virtual size_t workspace_bytes() const = 0;
 };
 
 std::unique_ptr<Executor> make_reference_executor(const Network& net, const ExecutorOptions& options);

@@ -22,6 +22,7 @@
 #include "cpu/activation.h"
 #include "cpu/executor.h"
 #include "cpu/maxpool.h"
+#include "cpu/memory_plan.h"
 #include "cpu/upsample.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -35,8 +36,6 @@ using dnnl::memory;
 using tag = memory::format_tag;
 constexpr int kBlock = 16;
 constexpr size_t kAlign = 64;
-
-size_t round_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
 
 struct AlignedFree {
   void operator()(float* p) const { std::free(p); }
@@ -86,6 +85,7 @@ struct Plan {
   int batch = 0;
   std::vector<Step> steps;
   std::unique_ptr<float, AlignedFree> arena;
+  size_t arena_bytes = 0;
   memory input;                  // user NCHW input (handle set per run)
   std::vector<memory> outputs;   // user NCHW outputs (handles set per run)
 };
@@ -103,6 +103,11 @@ class OnednnExecutor : public Executor {
   }
 
   const char* name() const override { return "onednn"; }
+  size_t workspace_bytes() const override {
+    size_t bytes = 0;
+    for (const auto& [batch, plan] : plans_) bytes += plan->arena_bytes;
+    return bytes;
+  }
 
   void run(const float* input, int batch, const std::vector<float*>& outputs) override {
     if (batch < 1 || batch > options_.max_batch)
@@ -152,6 +157,35 @@ class OnednnExecutor : public Executor {
   }
 
   std::unique_ptr<Plan> build(int N);
+
+  // The convolution primitive for `l` with its activation fused, and when `shortcut` is given the shortcut's
+  // sum and activation too. Weights format is left to oneDNN.
+  dnnl::convolution_forward::primitive_desc conv_pd(const Layer& l, const memory::desc& src_md,
+                                                    const memory::desc& dst_md, const Layer* shortcut) const {
+    const ConvParams& p = l.as<ConvParams>();
+    const Shape& is = l.input_shapes[0];
+    const Shape& os = l.output;
+    dnnl::post_ops ops;
+    append_activation(ops, p.activation);
+    if (shortcut) {
+      ops.append_sum(1.f);
+      append_activation(ops, shortcut->as<ShortcutParams>().activation);
+    }
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    const int K = p.size, G = p.groups;
+    memory::dims wdims = G == 1 ? memory::dims{os.c, is.c, K, K} : memory::dims{G, os.c / G, is.c / G, K, K};
+    memory::desc w_any(wdims, memory::data_type::f32, tag::any);
+    memory::desc b_md({os.c}, memory::data_type::f32, tag::x);
+    memory::dims strides{p.stride_y, p.stride_x}, dil{p.dilation - 1, p.dilation - 1};
+    const int ext = (K - 1) * p.dilation + 1;
+    memory::dims pad_l{p.padding, p.padding};
+    memory::dims pad_r{(os.h - 1) * p.stride_y + ext - is.h - p.padding,
+                       (os.w - 1) * p.stride_x + ext - is.w - p.padding};
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                      src_md, w_any, b_md, dst_md, strides, dil, pad_l, pad_r);
+    return dnnl::convolution_forward::primitive_desc(d, attr, engine_);
+  }
 
   const Network& net_;
   ExecutorOptions options_;
@@ -204,6 +238,15 @@ std::unique_ptr<Plan> OnednnExecutor::build(int N) {
     if (prev < 0 || from < 0 || net_.layers[prev].type != LayerType::Convolutional) continue;
     if (readers[prev] != 1 || is_output[prev] || T[prev].alias >= 0 || T[from].alias >= 0) continue;
     if (!(net_.layers[from].output == l.output) || !(net_.layers[prev].output == l.output)) continue;
+    // Fuse only where oneDNN has an optimised kernel for this post-op chain (e.g. activation, sum,
+    // activation is not always offered); its reference kernel is far slower than a separate add.
+    const int conv_src = tid(net_.layers[prev].inputs[0]);
+    try {
+      auto pd = conv_pd(net_.layers[prev], T[conv_src].md, T[l.index].md, &l);
+      if (std::string(pd.impl_info_str()).find("ref") != std::string::npos) continue;
+    } catch (const dnnl::error&) {
+      continue;
+    }
     fused_into[prev] = l.index;
     T[prev].alias = l.index;  // the conv's own output is never materialised
     T[l.index].def = prev;
@@ -290,30 +333,8 @@ std::unique_ptr<Plan> OnednnExecutor::build(int N) {
         const Shape& is = l.input_shapes[0];
         const Shape& os = l.output;
         int src = tid(l.inputs[0]);
-        dnnl::post_ops ops;
-        append_activation(ops, p.activation);
         const Layer* sc = out != l.index ? &net_.layers[out] : nullptr;
-        if (sc) {
-          ops.append_sum(1.f);
-          append_activation(ops, sc->as<ShortcutParams>().activation);
-        }
-        dnnl::primitive_attr attr;
-        attr.set_post_ops(ops);
-        const int K = p.size, G = p.groups;
-        memory::dims wdims = G == 1 ? memory::dims{os.c, is.c, K, K}
-                                    : memory::dims{G, os.c / G, is.c / G, K, K};
-        memory::desc w_any(wdims, memory::data_type::f32, tag::any);
-        memory::desc b_md({os.c}, memory::data_type::f32, tag::x);
-        memory::dims strides{p.stride_y, p.stride_x}, dil{p.dilation - 1, p.dilation - 1};
-        const int ext = (K - 1) * p.dilation + 1;
-        memory::dims pad_l{p.padding, p.padding};
-        memory::dims pad_r{(os.h - 1) * p.stride_y + ext - is.h - p.padding,
-                           (os.w - 1) * p.stride_x + ext - is.w - p.padding};
-        auto make_pd = [&](const memory::desc& src_md) {
-          dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                            src_md, w_any, b_md, T[out].md, strides, dil, pad_l, pad_r);
-          return dnnl::convolution_forward::primitive_desc(d, attr, engine_);
-        };
+        auto make_pd = [&](const memory::desc& src_md) { return conv_pd(l, src_md, T[out].md, sc); };
         dnnl::convolution_forward::primitive_desc pd;
         try {
           pd = make_pd(T[src].md);
@@ -328,6 +349,9 @@ std::unique_ptr<Plan> OnednnExecutor::build(int N) {
         }
         use(src, l.index);
         profiler_.note(l.index, pd.impl_info_str());
+        const int K = p.size, G = p.groups;
+        memory::dims wdims = G == 1 ? memory::dims{os.c, is.c, K, K} : memory::dims{G, os.c / G, is.c / G, K, K};
+        memory::desc b_md({os.c}, memory::data_type::f32, tag::x);
         // Weights: darknet [oc][ic/g][k][k] = oihw / goihw, reordered once into the primitive's format.
         memory w_user({wdims, memory::data_type::f32, G == 1 ? tag::oihw : tag::goihw}, engine_,
                       const_cast<float*>(l.weights.data()));
@@ -517,30 +541,20 @@ std::unique_ptr<Plan> OnednnExecutor::build(int N) {
     start[root] = std::min(start[root], T[id].def);
     end[root] = std::max({end[root], T[id].last, T[id].def});
   }
-  struct Block { size_t offset, size; int end; };
-  std::vector<Block> live;
-  std::vector<size_t> offset_of(count, 0);
   std::vector<int> roots;
+  std::vector<BufferRequest> requests;
   for (int id = 0; id < count; ++id)
-    if (!T[id].external && resolve(T, id).first == id) roots.push_back(id);
-  std::stable_sort(roots.begin(), roots.end(), [&](int a, int b) { return start[a] < start[b]; });
-  size_t arena_size = 0;
-  for (int id : roots) {
-    const size_t size = round_up(T[id].md.get_size(), kAlign);
-    live.erase(std::remove_if(live.begin(), live.end(), [&](const Block& b) { return b.end < start[id]; }),
-               live.end());
-    std::sort(live.begin(), live.end(), [](const Block& a, const Block& b) { return a.offset < b.offset; });
-    size_t at = 0;
-    for (const Block& b : live) {
-      if (b.offset >= at + size) break;
-      at = std::max(at, b.offset + b.size);
+    if (!T[id].external && resolve(T, id).first == id) {
+      roots.push_back(id);
+      requests.push_back({T[id].md.get_size(), start[id], end[id]});
     }
-    offset_of[id] = at;
-    live.push_back({at, size, end[id]});
-    arena_size = std::max(arena_size, at + size);
-  }
+  MemoryPlan memory_plan = plan_memory(requests, kAlign);
+  std::vector<size_t> offset_of(count, 0);
+  for (size_t k = 0; k < roots.size(); ++k) offset_of[roots[k]] = memory_plan.offsets[k];
+  const size_t arena_size = memory_plan.total;
   plan->arena.reset(static_cast<float*>(std::aligned_alloc(kAlign, std::max(arena_size, kAlign))));
   if (!plan->arena) throw std::runtime_error("oneDNN executor: cannot allocate " + std::to_string(arena_size) + " bytes");
+  plan->arena_bytes = arena_size;
   char* base = reinterpret_cast<char*>(plan->arena.get());
   for (int id = 0; id < count; ++id) {
     if (T[id].external) continue;

@@ -7,6 +7,7 @@
 //   score = objectness * class probability.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -86,26 +87,75 @@ void decode_yolo(const Network& net, const Layer& yolo, const float* head, int i
   }
 }
 
+namespace {
+
+// Kept boxes of one class, binned into a uniform grid over the candidates' extent: two boxes with IoU > 0
+// overlap, so a candidate only needs the kept boxes registered in the cells it covers. This keeps NMS close
+// to linear when there are very many boxes (random weights, low thresholds: 10^5 candidates).
+class KeptGrid {
+ public:
+  static constexpr int kCells = 64;
+  KeptGrid(float x0, float y0, float x1, float y1)
+      : x0_(x0), y0_(y0), sx_(kCells / std::max(x1 - x0, 1e-3f)), sy_(kCells / std::max(y1 - y0, 1e-3f)),
+        cells_(kCells * kCells) {}
+
+  // True when pred(k) holds for a kept box k registered in a cell that `d` covers (each box tested once).
+  template <class F>
+  bool any_of_near(const Detection& d, F&& pred, std::vector<int>& stamp, int token) const {
+    int cx0, cy0, cx1, cy1;
+    range(d, cx0, cy0, cx1, cy1);
+    for (int cy = cy0; cy <= cy1; ++cy)
+      for (int cx = cx0; cx <= cx1; ++cx)
+        for (int k : cells_[cy * kCells + cx]) {
+          if (stamp[k] == token) continue;  // seen in another cell already
+          stamp[k] = token;
+          if (pred(k)) return true;
+        }
+    return false;
+  }
+  void add(const Detection& d, int index) {
+    int cx0, cy0, cx1, cy1;
+    range(d, cx0, cy0, cx1, cy1);
+    for (int cy = cy0; cy <= cy1; ++cy)
+      for (int cx = cx0; cx <= cx1; ++cx) cells_[cy * kCells + cx].push_back(index);
+  }
+
+ private:
+  void range(const Detection& d, int& cx0, int& cy0, int& cx1, int& cy1) const {
+    auto cell = [](float v) { return std::clamp(int(std::floor(v)), 0, kCells - 1); };
+    cx0 = cell((d.x - x0_) * sx_), cx1 = cell((d.x + d.width - x0_) * sx_);
+    cy0 = cell((d.y - y0_) * sy_), cy1 = cell((d.y + d.height - y0_) * sy_);
+  }
+  float x0_, y0_, sx_, sy_;
+  std::vector<std::vector<int>> cells_;
+};
+
+}  // namespace
+
 std::vector<Detection> nms(std::vector<Detection> candidates, float nms_threshold) {
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const Detection& a, const Detection& b) { return a.score > b.score; });
-  // Greedy: a candidate survives unless a kept box of its class overlaps it by more than the threshold.
-  // Comparing only against kept boxes of the same class is the same algorithm in O(candidates x kept).
   std::vector<Detection> kept;
-  std::vector<std::vector<size_t>> kept_by_class;
+  if (candidates.empty()) return kept;
+  float x0 = candidates[0].x, y0 = candidates[0].y, x1 = x0, y1 = y0;
   for (const Detection& d : candidates) {
-    if (d.class_id < 0) continue;
-    if (size_t(d.class_id) >= kept_by_class.size()) kept_by_class.resize(d.class_id + 1);
-    std::vector<size_t>& same = kept_by_class[d.class_id];
-    bool suppressed = false;
-    for (size_t k : same)
-      if (iou(kept[k], d) > nms_threshold) {
-        suppressed = true;
-        break;
-      }
+    x0 = std::min(x0, d.x), y0 = std::min(y0, d.y);
+    x1 = std::max(x1, d.x + d.width), y1 = std::max(y1, d.y + d.height);
+  }
+  // Greedy: in descending score order, a candidate survives unless a kept box of its class overlaps it by
+  // more than the threshold.
+  std::map<int, KeptGrid> grids;
+  std::vector<int> stamp;  // per kept box: the last candidate (token) it was tested against
+  int token = 0;
+  for (const Detection& d : candidates) {
+    auto it = grids.try_emplace(d.class_id, x0, y0, x1, y1).first;
+    ++token;
+    bool suppressed = it->second.any_of_near(
+        d, [&](int k) { return iou(kept[k], d) > nms_threshold; }, stamp, token);
     if (suppressed) continue;
-    same.push_back(kept.size());
+    it->second.add(d, int(kept.size()));
     kept.push_back(d);
+    stamp.push_back(0);
   }
   return kept;
 }

@@ -3,12 +3,15 @@
 // preprocess_cpu reproduces cv::dnn::blobFromImage(img, 1/255., size, 0, swapRB=true) on an 8-bit image:
 // OpenCV resizes the uint8 image with INTER_LINEAR *before* converting to float, using 11-bit fixed-point
 // weights (INTER_RESIZE_COEF_BITS). We do the same, bit for bit with OpenCV 4.x's SSE2 build:
+//   - taps: source coordinate (d + 0.5) * scale - 0.5 in float; horizontally clamped to the edge pixel with
+//     weight 1, vertically the two source rows are clipped to the image but keep their fractional weights;
 //   - horizontal pass: exact integer sums src * round(alpha * 2048);
 //   - vertical pass: OpenCV's SIMD kernel (VResizeLinearVec_32s8u) computes
 //     ((S0 >> 4) * b0 >> 16) + ((S1 >> 4) * b1 >> 16) + 2 >> 2 for all but the last few elements of a row,
 //     which its scalar loop rounds as (S0 * b0 + S1 * b1 + 2^21) >> 22. Both are reproduced, including
 //     where the SIMD loop stops (16 lanes per step over aligned rows, then 8, tail scalar).
-// The test test_preprocess.cpp compares against cv2 at test time.
+// OpenCV turns an exact 2x downscale into INTER_AREA, which gives the same numbers as this path.
+// test_preprocess.cpp compares against cv2.dnn.blobFromImage at test time (identical floats expected).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -152,39 +155,44 @@ void preprocess_cpu(const ImageView& image, const Shape& input, float* dst) {
     resized.resize(plane * cn);
     std::vector<Tap> tx = linear_taps(image.width, W, true), ty = linear_taps(image.height, H, false);
     const int row_len = W * cn;
-    std::vector<int> h0(row_len), h1(row_len);
-    auto hresize = [&](int sy, int* out) {
-      const uint8_t* s = image.data + size_t(sy) * image.step;
-      for (int x = 0; x < W; ++x) {
-        const Tap& t = tx[x];
-        int s1 = std::min(t.src + 1, image.width - 1);
-        for (int c = 0; c < cn; ++c)
-          out[x * cn + c] = s[t.src * cn + c] * t.w0 + (t.w1 ? s[s1 * cn + c] * t.w1 : 0);
+    // Output rows in contiguous chunks, one per thread; each chunk keeps its own two horizontally resized
+    // source rows (consecutive output rows mostly reuse them).
+#pragma omp parallel
+    {
+      std::vector<int> h0(row_len), h1(row_len);
+      auto hresize = [&](int sy, int* out) {
+        const uint8_t* s = image.data + size_t(sy) * image.step;
+        for (int x = 0; x < W; ++x) {
+          const Tap& t = tx[x];
+          int s1 = std::min(t.src + 1, image.width - 1);
+          for (int c = 0; c < cn; ++c)
+            out[x * cn + c] = s[t.src * cn + c] * t.w0 + (t.w1 ? s[s1 * cn + c] * t.w1 : 0);
+        }
+      };
+      int r0 = -1, r1 = -1;  // source rows currently held in h0 / h1
+#pragma omp for schedule(static)
+      for (int y = 0; y < H; ++y) {
+        const Tap& t = ty[y];
+        int sy0 = std::clamp(t.src, 0, image.height - 1), sy1 = std::clamp(t.src + 1, 0, image.height - 1);
+        if (r0 != sy0) {
+          if (r1 == sy0) std::swap(h0, h1), std::swap(r0, r1);
+          else hresize(sy0, h0.data()), r0 = sy0;
+        }
+        if (r1 != sy1) hresize(sy1, h1.data()), r1 = sy1;
+        blend_rows(h0.data(), h1.data(), t.w0, t.w1, resized.data() + size_t(y) * row_len, row_len);
       }
-    };
-    int r0 = -1, r1 = -1;  // source rows currently held in h0 / h1
-    for (int y = 0; y < H; ++y) {
-      const Tap& t = ty[y];
-      int sy0 = std::clamp(t.src, 0, image.height - 1), sy1 = std::clamp(t.src + 1, 0, image.height - 1);
-      if (r0 != sy0) {
-        if (r1 == sy0) std::swap(h0, h1), std::swap(r0, r1);
-        else hresize(sy0, h0.data()), r0 = sy0;
-      }
-      if (r1 != sy1) hresize(sy1, h1.data()), r1 = sy1;
-      blend_rows(h0.data(), h1.data(), t.w0, t.w1, resized.data() + size_t(y) * row_len, row_len);
     }
     rows = resized.data();
     row_step = size_t(row_len);
   }
 
-  for (int c = 0; c < input.c; ++c) {
-    float* out = dst + c * plane;
-    const int off = map[c];
-    for (int y = 0; y < H; ++y) {
-      const uint8_t* s = rows + y * row_step + off;
-      float* o = out + size_t(y) * W;
-      for (int x = 0; x < W; ++x) o[x] = float(s[x * cn]) * scale;
-    }
+  const int planes_rows = input.c * H;
+#pragma omp parallel for schedule(static)
+  for (int cy = 0; cy < planes_rows; ++cy) {
+    const int c = cy / H, y = cy % H;
+    const uint8_t* s = rows + y * row_step + map[c];
+    float* o = dst + c * plane + size_t(y) * W;
+    for (int x = 0; x < W; ++x) o[x] = float(s[x * cn]) * scale;
   }
 }
 

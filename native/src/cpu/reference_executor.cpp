@@ -73,6 +73,11 @@ class ReferenceExecutor : public Executor {
   }
 
   const char* name() const override { return "reference"; }
+  size_t workspace_bytes() const override {  // peak is transient: buffers live only while needed
+    size_t bytes = 0;
+    for (const auto& b : buffers_) bytes += b.capacity() * sizeof(float);
+    return bytes;
+  }
 
   void run(const float* input, int batch, const std::vector<float*>& outputs) override {
     if (batch < 1 || batch > options_.max_batch)
