@@ -39,8 +39,9 @@ const char* kUsage =
     "                      [--calib-list FILE|DIR] [--calib-algo entropy|minmax|percentile] [--calib-table FILE]\n"
     "                      [--percentile P] [--clip-value X] [--mp] [--sparsity on|off]\n"
     "  lightnet-tool random-weights --cfg FILE --out FILE [--seed N]\n"
-    "bench times Engine::forward() only (no pre/post-processing); without --weights it uses seeded random\n"
-    "weights (seed 1, the same numbers random-weights writes). --threads 0 = all cores.\n"
+    "bench times the network only, as the engine measures it (no pre/post-processing, no transfers);\n"
+    "without --weights it uses seeded random weights (seed 1, the same numbers random-weights writes).\n"
+    "--threads 0 = all cores.\n"
     "--full-frame times Engine::detect() on a WxH (default 1920x1080) bgr8 host buffer per image (upload,\n"
     "pre-processing, network, decode + NMS, argmax, results on the host) and reports the engine's own split\n"
     "(its network time is the DNN-only figure); --pinned-input puts the frame in the engine's pinned input\n"
@@ -217,11 +218,17 @@ void compare_heads(const Network& net, Engine& engine, const std::string& backen
   }
 }
 
-double median_of(std::vector<double> v) {
+// The project's percentile (as src/eval/latencyStats.ts): numpy's default, linear between closest ranks.
+double percentile_of(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  const double rank = p / 100 * double(v.size() - 1);
+  const size_t lo = size_t(rank);
+  const size_t hi = std::min(v.size() - 1, lo + 1);
+  return v[lo] + (v[hi] - v[lo]) * (rank - double(lo));
 }
+
+double median_of(std::vector<double> v) { return percentile_of(std::move(v), 50); }
 
 // Full frame: batch × (W×H bgr8 host image) → detect() → detections and masks on the host.
 int bench_full_frame(const Args& args, const Network& net, Engine& engine, int iters, int warmup) {
@@ -308,6 +315,21 @@ void read_quantization_options(const Args& args, BuildOptions& opt) {
   opt.sparsity = sparsity == "on";
 }
 
+// `batch` copies of a pseudo-random bgr8 image of the network's input size.
+struct ImageFrames {
+  std::vector<uint8_t> pixels;
+  std::vector<ImageView> views;
+};
+ImageFrames network_frames(const Network& net, int batch) {
+  ImageFrames f;
+  const size_t step = size_t(net.input.w) * 3;
+  f.pixels.resize(step * net.input.h);
+  std::mt19937 rng(1);
+  for (uint8_t& p : f.pixels) p = uint8_t(rng());
+  for (int k = 0; k < batch; ++k) f.views.push_back({f.pixels.data(), net.input.w, net.input.h, step, PixelFormat::BGR8});
+  return f;
+}
+
 int cmd_bench(const Args& args) {
   BuildOptions opt;  // every option is checked before the (slow) model load
   opt.backend = args.get("--backend", "auto");
@@ -333,23 +355,25 @@ int cmd_bench(const Args& args) {
   if (args.has("--compare")) compare_heads(net, *engine, args.get("--compare"));
   if (args.flag("--full-frame")) return bench_full_frame(args, net, *engine, iters, warmup);
 
-  std::vector<float> input(size_t(net.input.size()) * opt.batch);
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> u(0.f, 1.f);
-  for (float& v : input) v = u(rng);
-  for (int i = 0; i < warmup; ++i) engine->forward(input.data(), opt.batch);
+  // The network's own time, as the engine measures it (FrameResult::timing.inference_ms: wall time of the
+  // forward pass on the CPU, CUDA events around the graph replay on the GPU). forward() is not timed: on a GPU
+  // it also moves the float input and every head tensor across PCIe, which is not the network's cost. The
+  // frame has the network's size (no resize work) and a score threshold of 1 keeps post-processing empty.
+  const ImageFrames frames = network_frames(net, opt.batch);
+  DetectOptions none;
+  none.score_threshold = 1.f;
+  auto network_ms = [&] {
+    double total = 0;
+    for (const auto& r : engine->detect(frames.views, none)) total += r.timing.inference_ms;
+    return total;
+  };
+  for (int i = 0; i < warmup; ++i) network_ms();
   engine->take_profile();  // drop warm-up timings
   std::vector<double> ms;
-  for (int i = 0; i < iters; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    engine->forward(input.data(), opt.batch);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::vector<double> sorted = ms;
-  std::sort(sorted.begin(), sorted.end());
-  const double median = iters % 2 ? sorted[iters / 2] : (sorted[iters / 2 - 1] + sorted[iters / 2]) / 2;
-  const double p90 = sorted[std::min(iters - 1, int(std::ceil(0.9 * iters)) - 1)];
-  const double min = sorted.front();
+  for (int i = 0; i < iters; ++i) ms.push_back(network_ms());
+  const double median = median_of(ms);
+  const double p90 = percentile_of(ms, 90);
+  const double min = *std::min_element(ms.begin(), ms.end());
   if (opt.profile) {
     auto prof = engine->take_profile();
     std::sort(prof.begin(), prof.end(), [](const LayerTiming& a, const LayerTiming& b) { return a.ms > b.ms; });

@@ -18,17 +18,17 @@ import { clampedRoi } from "../ros/messages/detectedObjects.js";
 import { ros2msgSchema } from "../ros/messages/schema.js";
 import { MessageType, type DetectedObjectsWithFeature, type Image } from "../ros/messages/types.js";
 import { toNodeParameters } from "../ros/parameters.js";
-import { sharedDir } from "../ros/testPaths.js";
+import { testPaths } from "../../test/support/testPaths.js";
 import { runBag } from "../cli/runBag.js";
 import { FileReadable } from "./FileReadable.js";
 import { McapBagWriter } from "./McapBagWriter.js";
 import { openBag } from "./openBag.js";
 
-const yolo = path.join(sharedDir, "models", "yolo-fastest");
+const yolo = path.join(testPaths.shared, "models", "yolo-fastest");
 const cfg = path.join(yolo, "yolo-fastest-1.1-xl.cfg");
 const weights = path.join(yolo, "yolo-fastest-1.1-xl.weights");
 const names = path.join(yolo, "coco.names");
-const imageFiles = ["dog.jpg", "pexels_double_decker_bus.jpg"].map((f) => path.join(sharedDir, "images", f));
+const imageFiles = ["dog.jpg", "pexels_double_decker_bus.jpg"].map((f) => path.join(testPaths.shared, "images", f));
 const dir = mkdtempSync(path.join(tmpdir(), "bag-"));
 
 const stamp = (sec: number, nanosec: number) => ({ sec, nanosec });
@@ -128,7 +128,7 @@ describe("bag round trip", () => {
   });
 
   it("writes masks and colour masks for a segmentation model", async () => {
-    const segCfg = path.join(sharedDir, "models", "lightnet", "lightNet-BDD100K-chPruning-det-semaseg-1280x960.cfg");
+    const segCfg = path.join(testPaths.shared, "models", "lightnet", "lightNet-BDD100K-chPruning-det-semaseg-1280x960.cfg");
     const input = path.join(dir, "seg-in.mcap");
     const output = path.join(dir, "seg-out.mcap");
     await writeInputBag(input, [inputs[0]!]);

@@ -6,7 +6,7 @@ import { expandArgv } from "./expandArgv.js";
 import { parseGFlag, readFlagfile, translateGFlags } from "./flagfile.js";
 import { progressLine } from "./ProgressBar.js";
 import { readParamsFile } from "./paramsFile.js";
-import { repoRoot } from "../ros/testPaths.js";
+import { testPaths } from "../../test/support/testPaths.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "flags-"));
 const flag = (arg: string) => parseGFlag(arg, "cmd")!;
@@ -48,7 +48,7 @@ describe("lightNet-TRT flags", () => {
 
 describe("--params", () => {
   it("reads the node's shipped parameter file with the node's own checks", () => {
-    const values = readParamsFile(path.join(repoRoot, "config", "lightnet_trt.param.yaml"));
+    const values = readParamsFile(path.join(testPaths.repoRoot, "config", "lightnet_trt.param.yaml"));
     expect(values.has("model_cfg")).toBe(false); // left empty for the launch file
     expect(values.get("score_threshold")).toBe(0.35);
     expect(values.get("roi_overlay_segment_label.CAR")).toBe(true);

@@ -1,7 +1,6 @@
-import { performance } from "node:perf_hooks";
 import { Engine } from "../engine/Engine.js";
-import type { BackendName, Precision } from "../engine/types.js";
-import { type LatencyStats, latencyStats } from "./latencyStats.js";
+import type { BackendName, Precision, RawImage } from "../engine/types.js";
+import { latencyStats } from "../eval/latencyStats.js";
 import { type QuantizationFlags, quantizationEngineOptions, reportQuantizationProgress } from "./quantizationOptions.js";
 
 export interface BenchOptions extends QuantizationFlags {
@@ -16,11 +15,22 @@ export interface BenchOptions extends QuantizationFlags {
   json?: boolean;
 }
 
-export type BenchResult = LatencyStats & { iters: number; backend: string; precision: string; batch: number };
+/** bench's JSON contract: median (p50), p90 and minimum of the timed runs, in milliseconds. */
+export interface BenchResult {
+  median_ms: number;
+  p90_ms: number;
+  min_ms: number;
+  iters: number;
+  backend: string;
+  precision: string;
+  batch: number;
+}
 
 /**
- * `lightnet-trt bench`: network forward time only (no decode, no image I/O), `iters` timed runs after
- * `warmup` untimed ones, on a fixed pseudo-random input; seeded random weights when none are given.
+ * `lightnet-trt bench`: the network's time only, `iters` timed runs after `warmup` untimed ones; seeded random
+ * weights when none are given. Each run is one batch through `detect()`, timed by the engine itself
+ * (`timing.inferenceMs`: the forward pass on the CPU, CUDA events around the graph on the GPU), so neither
+ * image conversion nor host↔device copies of tensors count, as in the C++ tool's bench and the PyTorch peer.
  */
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const engine = await Engine.build({
@@ -33,17 +43,20 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     ...quantizationEngineOptions(options),
   }, reportQuantizationProgress);
   try {
-    const { channels, height, width } = engine.info.input;
-    const input = pseudoRandomInput(options.batch * channels * height * width);
-    for (let i = 0; i < options.warmup; i++) await engine.forward(input, options.batch);
+    const { height, width } = engine.info.input;
+    const frames = Array.from({ length: options.batch }, () => pseudoRandomImage(width, height));
+    // A score threshold of 1 leaves post-processing empty: random weights would otherwise flood NMS.
+    const networkMs = async (): Promise<number> =>
+      (await engine.detect(frames, { scoreThreshold: 1 })).reduce((sum, r) => sum + r.timing.inferenceMs, 0);
+    for (let i = 0; i < options.warmup; i++) await networkMs();
     const samples: number[] = [];
-    for (let i = 0; i < options.iters; i++) {
-      const start = performance.now();
-      await engine.forward(input, options.batch);
-      samples.push(performance.now() - start);
-    }
+    for (let i = 0; i < options.iters; i++) samples.push(await networkMs());
+    const stats = latencyStats(samples);
+    if (stats === null) throw new RangeError(`bench: --iters ${options.iters}, expected at least 1 timed run`);
     const result: BenchResult = {
-      ...latencyStats(samples),
+      median_ms: stats.p50Ms,
+      p90_ms: stats.p90Ms,
+      min_ms: stats.minMs,
       iters: options.iters,
       backend: engine.backend,
       precision: engine.precision,
@@ -61,15 +74,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   }
 }
 
-/** Values in [0, 1) like a normalised image, reproducible run to run (xorshift32). */
-function pseudoRandomInput(length: number): Float32Array {
-  const out = new Float32Array(length);
+/** A bgr8 image of the network's size (no resize work), reproducible run to run (xorshift32). */
+function pseudoRandomImage(width: number, height: number): RawImage {
+  const data = new Uint8Array(width * height * 3);
   let s = 0x9e3779b9;
-  for (let i = 0; i < length; i++) {
+  for (let i = 0; i < data.length; i++) {
     s ^= s << 13;
     s ^= s >>> 17;
     s ^= s << 5;
-    out[i] = (s >>> 0) / 4294967296;
+    data[i] = s >>> 24;
   }
-  return out;
+  return { width, height, encoding: "bgr8", step: width * 3, data };
 }

@@ -11,10 +11,10 @@ import { describe, expect, it } from "vitest";
 import { decodeLabelPng, encodeClassIdPng } from "../eval/labelPng.js";
 import { resizeNearest } from "../eval/segmentationIou.js";
 import { toNodeParameters } from "../ros/parameters.js";
-import { sharedDir } from "../ros/testPaths.js";
+import { testPaths } from "../../test/support/testPaths.js";
 import { runEval, type EvalOptions } from "./runEval.js";
 
-const yolo = path.join(sharedDir, "models", "yolo-fastest");
+const yolo = path.join(testPaths.shared, "models", "yolo-fastest");
 const dir = mkdtempSync(path.join(tmpdir(), "eval-"));
 const base: EvalOptions = { images: [], iouThreshold: 0.5, samples: 2 };
 const noErrors = (e: unknown) => {
@@ -29,7 +29,7 @@ describe("runEval", () => {
     ]));
     const run = path.join(dir, "run.jsonl");
     const report = path.join(dir, "report.html");
-    const first = await runEval({ ...base, images: [path.join(sharedDir, "images")], params, savePredictions: run, report }, noErrors);
+    const first = await runEval({ ...base, images: [path.join(testPaths.shared, "images")], params, savePredictions: run, report }, noErrors);
     expect(first.latency!.frames).toBe(4);
     const lines = readFileSync(run, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     expect(lines).toHaveLength(4);
@@ -72,9 +72,9 @@ describe("runEval", () => {
   it("gives mIoU 1 against label PNGs made from the run's own masks", async () => {
     const imageDir = path.join(dir, "seg-images");
     mkdirSync(imageDir);
-    copyFileSync(path.join(sharedDir, "images", "dog.jpg"), path.join(imageDir, "dog.jpg"));
+    copyFileSync(path.join(testPaths.shared, "images", "dog.jpg"), path.join(imageDir, "dog.jpg"));
     const params = toNodeParameters(new Map<string, string | number | boolean>([
-      ["model_cfg", path.join(sharedDir, "models", "lightnet", "lightNet-BDD100K-chPruning-det-semaseg-1280x960.cfg")], ["backend", "cpu"], ["precision", "fp32"],
+      ["model_cfg", path.join(testPaths.shared, "models", "lightnet", "lightNet-BDD100K-chPruning-det-semaseg-1280x960.cfg")], ["backend", "cpu"], ["precision", "fp32"],
       ["score_threshold", 0.95], // random weights: keep the box count small
     ]));
     const masks = path.join(dir, "masks");

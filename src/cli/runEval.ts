@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { annotate } from "../draw/annotate.js";
+import { annotate, bgrToRgb } from "../draw/annotate.js";
 import { Raster, type Rgb } from "../draw/Raster.js";
 import { Engine } from "../engine/Engine.js";
 import type { HeadInfo, RawImage, SegmentationMask } from "../engine/types.js";
@@ -59,7 +59,6 @@ interface Run {
   engine?: { backend: string; precision: string };
 }
 
-const bgrToRgb = (c: readonly number[]): Rgb => [c[2] ?? 0, c[1] ?? 0, c[0] ?? 0];
 
 function readMaskDir(dir: string, keys: readonly string[]): Map<string, ClassIdImage> {
   const masks = new Map<string, ClassIdImage>();
@@ -169,7 +168,7 @@ async function sampleFrames(run: Run, count: number): Promise<{ name: string; pn
     } catch {
       continue; // the run's images may live elsewhere: samples are optional
     }
-    const raster = Raster.fromPixels(image.width, image.height, image.data, image.step, image.encoding === "mono8" ? 1 : 3, image.encoding.startsWith("rgb") ? "rgb" : "bgr");
+    const raster = Raster.fromImage(image);
     const mask = run.masks.get(f.key);
     const masks: SegmentationMask[] = mask ? [{ headLayer: head?.layer ?? 0, width: mask.width, height: mask.height, classIds: mask.data }] : [];
     const detections = f.objects.map((o) => ({ ...o, label: run.labels[o.classId] ?? String(o.classId) }));

@@ -1,5 +1,6 @@
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
+import type { RawImage } from "../engine/types.js";
 import { Raster } from "./Raster.js";
 
 const px = (r: Raster, x: number, y: number) => Array.from(r.data.subarray((y * r.width + x) * 3, (y * r.width + x) * 3 + 3));
@@ -30,6 +31,27 @@ describe("Raster", () => {
     expect(px(r, 0, 0)).toEqual([3, 2, 1]);
     r.overlayMask({ width: 1, height: 1, data: Uint8Array.from([0]) }, [[103, 102, 101]], 1);
     expect(px(r, 1, 0)).toEqual([103, 102, 101]);
+  });
+
+  it("reads rgb8 with row padding, rgba8 and mono8 images, and writes packed bgr", () => {
+    const bgr = (image: RawImage) => [...Raster.fromImage(image).toPixels("bgr")];
+    expect(bgr({ width: 2, height: 1, encoding: "rgb8", step: 8, data: Uint8Array.from([1, 2, 3, 4, 5, 6, 99, 99]) })).toEqual([3, 2, 1, 6, 5, 4]);
+    expect(bgr({ width: 1, height: 1, encoding: "rgba8", step: 4, data: Uint8Array.from([1, 2, 3, 4]) })).toEqual([3, 2, 1]);
+    expect(bgr({ width: 2, height: 1, encoding: "mono8", step: 2, data: Uint8Array.from([7, 8]) })).toEqual([7, 7, 7, 8, 8, 8]);
+  });
+
+  it("draws RGB colours into BGR storage the same, and writes its PNG as RGB", () => {
+    const image: RawImage = { width: 2, height: 1, encoding: "bgr8", step: 6, data: Uint8Array.from([1, 2, 3, 4, 5, 6]) };
+    const r = Raster.fromImage(image, "bgr");
+    expect([...r.data]).toEqual([1, 2, 3, 4, 5, 6]);
+    r.fillRect(0, 0, 1, 1, [200, 100, 0]);
+    r.overlayMask({ width: 2, height: 1, data: Uint8Array.from([0, 1]) }, [[200, 100, 0], [100, 50, 24]], 0.5);
+    // pixel 0: its own colour blended with itself; pixel 1: BGR (4,5,6) half and half with RGB (100,50,24),
+    // stored BGR (24,50,100) → (14, 27.5 rounded up, 53)
+    expect([...r.data]).toEqual([0, 100, 200, 14, 28, 53]);
+    expect([...r.toPixels("rgb")]).toEqual([200, 100, 0, 53, 28, 14]);
+    const back = PNG.sync.read(r.toPng());
+    expect([back.data[0], back.data[1], back.data[2], back.data[4], back.data[5], back.data[6]]).toEqual([200, 100, 0, 53, 28, 14]);
   });
 
   it("encodes a PNG pngjs reads back", () => {

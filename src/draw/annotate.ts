@@ -1,6 +1,7 @@
 /**
  * Draws a frame's results onto a raster: the class masks as a translucent overlay, then each box with a
- * "label score" tag. Shared by `infer --save-dir`, `bag`'s debug image and the evaluation report.
+ * "label score" tag. The one overlay renderer: `infer --save-dir`, the evaluation report, and the node's
+ * and `bag`'s debug image (~/out/image, through src/ros/messages/overlayImage.ts).
  */
 import type { Detection, SegmentationMask } from "../engine/types.js";
 import { Raster, type Rgb } from "./Raster.js";
@@ -19,6 +20,17 @@ export interface AnnotateOptions {
   /** mask colours by class id, RGB */
   maskColors?: readonly Rgb[];
   maskAlpha?: number;
+  /** one colour for every box (default: a colour per class) */
+  boxColor?: Rgb;
+  /** box line width in pixels (default: grows with the image, 1 px per 360 px) */
+  thickness?: number;
+  /** "label score" tags (default true) */
+  labels?: boolean;
+}
+
+/** Colours as the cfgs and the node's colormaps write them (B, G, R) → the raster's R, G, B. */
+export function bgrToRgb([b, g, r]: readonly [number, number, number]): Rgb {
+  return [r, g, b];
 }
 
 export function annotate(raster: Raster, detections: readonly Detection[], masks: readonly SegmentationMask[], options: AnnotateOptions = {}): Raster {
@@ -26,10 +38,11 @@ export function annotate(raster: Raster, detections: readonly Detection[], masks
     raster.overlayMask({ width: m.width, height: m.height, data: m.classIds }, options.maskColors ?? [], options.maskAlpha ?? 0.45);
   }
   const scale = Math.max(1, Math.round(Math.min(raster.width, raster.height) / 360));
-  const thickness = Math.max(1, scale);
+  const thickness = options.thickness ?? Math.max(1, scale);
   for (const d of detections) {
-    const c = classColor(d.classId);
+    const c = options.boxColor ?? classColor(d.classId);
     raster.strokeRect(d.x, d.y, d.width, d.height, c, thickness);
+    if (options.labels === false) continue;
     const tag = `${d.label} ${d.score.toFixed(2)}`;
     const tw = Raster.textWidth(tag, scale) + 2 * scale;
     const th = Raster.textHeight(scale) + 2 * scale;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { compareRuns } from "./agreement.js";
-import { latencyStats, percentile } from "./latencyStats.js";
 import type { PredictedImage } from "./types.js";
 
 const run = (key: string, objects: [number, number, number, number, number, number][]): PredictedImage => ({
@@ -41,19 +40,5 @@ describe("compareRuns", () => {
     expect(r.maskPixelAgreement).toBe(0.75);
     expect(r.maskMiou).toBe(3 / 8);
     expect(r.f1).toBeNull();
-  });
-});
-
-describe("latencyStats", () => {
-  it("interpolates percentiles like numpy", () => {
-    // numpy.percentile([1,2,3,4,10], 90) = 4 + 0.6·6 = 7.6; p50 = 3; p99 = 4 + 0.96·6 = 9.76
-    const s = latencyStats([10, 1, 3, 2, 4], 2)!;
-    expect(s.p50Ms).toBe(3);
-    expect(s.p90Ms).toBeCloseTo(7.6, 12);
-    expect(s.p99Ms).toBeCloseTo(9.76, 12);
-    expect(s.meanMs).toBe(4);
-    expect(s.throughputFps).toBe(2.5);
-    expect(percentile([5], 99)).toBe(5);
-    expect(latencyStats([])).toBeNull();
   });
 });

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../ros/testPaths.js";
+import { testPaths } from "../../test/support/testPaths.js";
 import { evaluateDetections } from "./detectionAp.js";
 import type { GroundTruthImage, PredictedImage } from "./types.js";
 
@@ -69,7 +69,7 @@ describe("evaluateDetections vs pycocotools", () => {
       const results = preds.flatMap((p, i) => p.objects.map((o) => ({ image_id: i + 1, category_id: o.classId + 1, bbox: [o.x, o.y, o.width, o.height], score: o.score })));
       writeFileSync(path.join(dir, "gt.json"), JSON.stringify({ images, annotations, categories }));
       writeFileSync(path.join(dir, "dt.json"), JSON.stringify(results));
-      const ref = JSON.parse(execFileSync("/usr/bin/python3", [path.join(repoRoot, "test", "reference", "coco_eval.py"), path.join(dir, "gt.json"), path.join(dir, "dt.json")], { encoding: "utf8" }));
+      const ref = JSON.parse(execFileSync("/usr/bin/python3", [path.join(testPaths.repoRoot, "test", "reference", "coco_eval.py"), path.join(dir, "gt.json"), path.join(dir, "dt.json")], { encoding: "utf8" }));
       const ours = evaluateDetections(gts, preds, { labels: categories.map((c) => c.name) });
       expect(ours.map50to95).toBeCloseTo(ref.map50to95, 10);
       expect(ours.map50).toBeCloseTo(ref.map50, 10);

@@ -1,4 +1,9 @@
-/** Latency percentiles and throughput of a run. */
+/**
+ * Latency percentiles and throughput of a run: the project's one definition of a percentile, used by
+ * `eval`, the HTML report and `bench` (and mirrored by native/tools/lightnet-tool bench). A percentile is
+ * numpy's default, linear interpolation between the closest ranks, so p50 is the usual median (the mean
+ * of the middle two for an even count) and figures can be checked with numpy.percentile.
+ */
 
 export interface LatencyStats {
   frames: number;

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { annotate } from "../draw/annotate.js";
+import { annotate, bgrToRgb } from "../draw/annotate.js";
 import { Raster, type Rgb } from "../draw/Raster.js";
 import type { FrameResult, HeadInfo, RawImage } from "../engine/types.js";
 import { callNative } from "../errors/callNative.js";
@@ -13,9 +13,6 @@ import { encodeClassIdPng, encodeColorMaskPng } from "../eval/labelPng.js";
 import { writeImage } from "../image/writeImage.js";
 import { loadNative, type NativeVideoWriter } from "../native.js";
 import type { Frame, FrameSource } from "./frameSources.js";
-
-/** LightNet cfgs write colormaps in BGR order; PNG and the raster are RGB. */
-const toRgb = (c: readonly number[]): Rgb => [c[2] ?? 0, c[1] ?? 0, c[0] ?? 0];
 
 export class ResultSaver {
   readonly dir: string;
@@ -29,12 +26,12 @@ export class ResultSaver {
   }
 
   #colors(headLayer: number): Rgb[] {
-    return (this.#heads.find((h) => h.layer === headLayer)?.colormap ?? []).map(toRgb);
+    return (this.#heads.find((h) => h.layer === headLayer)?.colormap ?? []).map(bgrToRgb);
   }
 
   async save(source: FrameSource, frame: Frame, result: FrameResult): Promise<void> {
     const { image } = frame;
-    const raster = Raster.fromPixels(image.width, image.height, image.data, image.step, image.encoding === "mono8" ? 1 : image.encoding.startsWith("bgra") || image.encoding.startsWith("rgba") ? 4 : 3, image.encoding.startsWith("rgb") ? "rgb" : "bgr");
+    const raster = Raster.fromImage(image);
     const first = result.masks[0];
     annotate(raster, result.detections, result.masks.slice(0, 1), { maskColors: first ? this.#colors(first.headLayer) : [] });
     const annotated: RawImage = { width: raster.width, height: raster.height, encoding: "rgb8", step: raster.width * 3, data: raster.data };

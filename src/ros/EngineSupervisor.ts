@@ -5,6 +5,7 @@
  */
 import type { EngineOptions } from "../engine/types.js";
 import type { Detector, DetectorFactory } from "./detector.js";
+import { settled } from "./settled.js";
 
 export type SupervisorState = "building" | "ready" | "failed";
 
@@ -99,12 +100,8 @@ export class EngineSupervisor<D extends Detector = Detector> {
   }
 
   /** Resolves when no build is in flight or pending. */
-  async whenIdle(): Promise<void> {
-    let current: Promise<void>;
-    do {
-      current = this.#idle;
-      await current;
-    } while (current !== this.#idle);
+  whenIdle(): Promise<void> {
+    return settled(() => this.#idle);
   }
 
   /** Stops accepting builds; closes the serving engine once its inferences finish. */

@@ -3,6 +3,7 @@
  * newer frame replaces the waiting one of its camera (counted as dropped), so latency stays bounded by
  * one inference and memory by one frame per camera. Each batch takes the waiting frame of every camera.
  */
+import { settled } from "./settled.js";
 
 export interface CameraFrame<F> {
   camera: number;
@@ -46,12 +47,8 @@ export class LatestFrameScheduler<F> {
   }
 
   /** Resolves when no batch runs and no frame waits. */
-  async whenIdle(): Promise<void> {
-    let current: Promise<void>;
-    do {
-      current = this.#idle;
-      await current;
-    } while (current !== this.#idle);
+  whenIdle(): Promise<void> {
+    return settled(() => this.#idle);
   }
 
   async #pump(): Promise<void> {

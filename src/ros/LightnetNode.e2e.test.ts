@@ -9,16 +9,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { boxIou } from "../eval/boxIou.js";
 import type { DetectorFactory } from "./detector.js";
 import { FakeRosNode } from "./FakeRosNode.testutil.js";
 import { LightnetNode } from "./LightnetNode.js";
 import { cdrRoundTrip } from "./messages/sharedCodec.testutil.js";
 import { EngineState, MessageType, ObjectLabel, type DetectedObjectsWithFeature, type EngineStatus, type Image } from "./messages/types.js";
-import { repoRoot, sharedDir } from "./testPaths.js";
+import { testPaths } from "../../test/support/testPaths.js";
 
-const model = path.join(sharedDir, "models/yolo-fastest");
+const model = path.join(testPaths.shared, "models/yolo-fastest");
 // Where src/native.ts looks for the addon: $LIGHTNET_ADDON, else the cmake-js build.
-const addonBuilt = existsSync(process.env.LIGHTNET_ADDON ?? path.join(repoRoot, "native/build/Release/lightnet_addon.node"));
+const addonBuilt = existsSync(process.env.LIGHTNET_ADDON ?? path.join(testPaths.repoRoot, "native/build/Release/lightnet_addon.node"));
 const skipReason = addonBuilt ? "" : "the native addon is not built (npm run build:native)";
 
 /** dog.jpg as raw BGR bytes plus OpenCV DNN's detections (x, y, w, h in pixels). */
@@ -34,34 +35,34 @@ print(json.dumps({"width": img.shape[1], "height": img.shape[0],
   "boxes": [{"classId": int(i), "score": float(x), "box": [int(v) for v in bb]} for i, x, bb in zip(c.flatten(), s.flatten(), b)]}))
 `;
   const raw = path.join(dir, "frame.bgr");
-  const out = execFileSync("/usr/bin/python3", ["-c", script, path.join(sharedDir, "images/dog.jpg"), raw,
+  const out = execFileSync("/usr/bin/python3", ["-c", script, path.join(testPaths.shared, "images/dog.jpg"), raw,
     path.join(model, "yolo-fastest-xl-voc.cfg"), path.join(model, "yolo-fastest-xl-voc.weights")], { encoding: "utf8" });
   const ref = JSON.parse(out) as { width: number; height: number; boxes: { classId: number; score: number; box: number[] }[] };
   return { ...ref, data: new Uint8Array(readFileSync(raw)) };
 }
 
+/** IoU of [x, y, width, height] arrays. */
 function iou(a: number[], b: number[]): number {
-  const [ax = 0, ay = 0, aw = 0, ah = 0] = a;
-  const [bx = 0, by = 0, bw = 0, bh = 0] = b;
-  const ix = Math.max(0, Math.min(ax + aw, bx + bw) - Math.max(ax, bx));
-  const iy = Math.max(0, Math.min(ay + ah, by + bh) - Math.max(ay, by));
-  return (ix * iy) / (aw * ah + bw * bh - ix * iy);
+  const box = ([x = 0, y = 0, width = 0, height = 0]: number[]) => ({ x, y, width, height });
+  return boxIou(box(a), box(b));
 }
 
 describe.skipIf(skipReason !== "")(`LightnetNode on the real engine${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
   const dir = mkdtempSync(path.join(tmpdir(), "lightnet-node-e2e-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** Yolo-Fastest VOC on the CPU at the thresholds OpenCV's reference uses. */
+  const yoloFastestParameters = () => ({
+    model_cfg: path.join(model, "yolo-fastest-xl-voc.cfg"),
+    model_weights: path.join(model, "yolo-fastest-xl-voc.weights"),
+    names: path.join(model, "voc.names"),
+    backend: "cpu", precision: "fp32", score_threshold: 0.35, nms_threshold: 0.45,
+    engine_cache_dir: path.join(dir, "cache"),
+  });
 
   it("publishes Yolo-Fastest VOC detections of dog.jpg as Autoware objects matching OpenCV DNN", async () => {
     const { Engine } = await import("../engine/Engine.js");
-    const ros = new FakeRosNode({
-      model_cfg: path.join(model, "yolo-fastest-xl-voc.cfg"),
-      model_weights: path.join(model, "yolo-fastest-xl-voc.weights"),
-      names: path.join(model, "voc.names"),
-      backend: "cpu", precision: "fp32", score_threshold: 0.35, nms_threshold: 0.45,
-      engine_cache_dir: path.join(dir, "cache"),
-    });
-    const node = LightnetNode.start(ros, { createDetector: (o, p) => Engine.build(o, p), configDir: path.join(repoRoot, "config") });
+    const ros = new FakeRosNode(yoloFastestParameters());
+    const node = LightnetNode.start(ros, { createDetector: (o, p) => Engine.build(o, p), configDir: path.join(testPaths.repoRoot, "config") });
     await node.whenIdle();
     const status = ros.publisher<EngineStatus>("~/out/status").last;
     expect(status?.last_error).toBe("");
@@ -94,14 +95,7 @@ describe.skipIf(skipReason !== "")(`LightnetNode on the real engine${skipReason 
 
   it("two cameras share one batch-2 engine and get the same objects for the same frame", async () => {
     const { Engine } = await import("../engine/Engine.js");
-    const ros = new FakeRosNode({
-      model_cfg: path.join(model, "yolo-fastest-xl-voc.cfg"),
-      model_weights: path.join(model, "yolo-fastest-xl-voc.weights"),
-      names: path.join(model, "voc.names"),
-      backend: "cpu", precision: "fp32", score_threshold: 0.35, nms_threshold: 0.45,
-      engine_cache_dir: path.join(dir, "cache"),
-      input_topics: ["/camera0/image", "/camera1/image"],
-    });
+    const ros = new FakeRosNode({ ...yoloFastestParameters(), input_topics: ["/camera0/image", "/camera1/image"] });
     const batchSizes: number[] = [];
     const createDetector: DetectorFactory = async (o, p) => {
       const engine = await Engine.build(o, p);
@@ -112,7 +106,7 @@ describe.skipIf(skipReason !== "")(`LightnetNode on the real engine${skipReason 
       };
       return engine;
     };
-    const node = LightnetNode.start(ros, { createDetector, configDir: path.join(repoRoot, "config") });
+    const node = LightnetNode.start(ros, { createDetector, configDir: path.join(testPaths.repoRoot, "config") });
     await node.whenIdle();
     expect(ros.publisher<EngineStatus>("~/out/status").last?.state).toBe(EngineState.READY);
     const ref = referenceFrame(dir);

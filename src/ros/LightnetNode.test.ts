@@ -10,10 +10,10 @@ import { decodeRle } from "./messages/rle.js";
 import { cdrRoundTrip } from "./messages/sharedCodec.testutil.js";
 import { EngineState, ObjectLabel, type DetectedObjectsWithFeature, type EngineStatus, type Float64Stamped, type Image } from "./messages/types.js";
 import type { ParameterValue } from "./rosInterface.js";
-import { repoRoot, sharedDir } from "./testPaths.js";
+import { testPaths } from "../../test/support/testPaths.js";
 
-const cfg = path.join(sharedDir, "models/yolo-fastest/yolo-fastest-xl-voc.cfg");
-const configDir = path.join(repoRoot, "config");
+const cfg = path.join(testPaths.shared, "models/yolo-fastest/yolo-fastest-xl-voc.cfg");
+const configDir = path.join(testPaths.repoRoot, "config");
 
 function frame(sec: number, width = 8, height = 4, encoding = "bgr8"): Image {
   const ch = encoding === "mono8" ? 1 : 3;

@@ -5,10 +5,11 @@
  */
 import type { FrameResult, RawImage } from "../engine/types.js";
 import { CameraOutputs, type Frame } from "./CameraOutputs.js";
-import { decodeCompressedImage } from "./compressedImage.js";
+import { checkCompressedFormat, decodeCompressedImage } from "./compressedImage.js";
 import type { Detector, DetectorFactory } from "./detector.js";
 import { EngineSupervisor, type SupervisorStatus } from "./EngineSupervisor.js";
 import { toRawImage } from "./imageInput.js";
+import { LatestDecoder } from "./LatestDecoder.js";
 import { chooseLabelMap, type ClassMapping } from "./labelMap.js";
 import { LatestFrameScheduler, type CameraFrame } from "./LatestFrameScheduler.js";
 import { float64Stamped, timeFromNanoseconds } from "./messages/debugMessages.js";
@@ -25,8 +26,8 @@ export interface LightnetNodeOptions {
   createDetector: DetectorFactory;
   /** the package's config/ (shipped label maps) */
   configDir: string;
-  /** decodes sensor_msgs/CompressedImage when input_transport is compressed (default: JPEG/PNG in JS) */
-  decodeCompressed?: (message: CompressedImage) => RawImage;
+  /** decodes sensor_msgs/CompressedImage when input_transport is compressed (default: JPEG/PNG by the addon, off the JS thread) */
+  decodeCompressed?: (message: CompressedImage) => Promise<RawImage>;
   /** monotonic milliseconds for processing and cycle times */
   monotonicMs?: () => number;
   /** period of repeated warnings (ms) */
@@ -43,6 +44,8 @@ export class LightnetNode {
   readonly #supervisor: EngineSupervisor;
   readonly #mappings = new WeakMap<Detector, ClassMapping[]>();
   readonly #cameras: CameraOutputs[];
+  /** per camera, when input_transport is compressed */
+  readonly #decoders: LatestDecoder[] = [];
   readonly #scheduler: LatestFrameScheduler<Frame>;
   readonly #status: RosPublisher<EngineStatus>;
   readonly #processingTime: RosPublisher<Float64Stamped>;
@@ -81,6 +84,11 @@ export class LightnetNode {
 
     this.#cameras.forEach((camera, i) => {
       if (this.#params.inputTransport === "compressed") {
+        this.#decoders[i] = new LatestDecoder({
+          decode: options.decodeCompressed ?? decodeCompressedImage,
+          onImage: (header, image) => this.#accept(i, header, image),
+          onError: (e) => this.#warn(`input-${i}`, `${camera.input}: cannot decode (${e.message}); frame skipped`),
+        });
         ros.createSubscription<CompressedImage>(MessageType.CompressedImage, camera.input, "sensor_data", (m) => this.#onCompressed(i, m));
       } else {
         ros.createSubscription<Image>(MessageType.Image, camera.input, "sensor_data", (m) => this.#onImage(i, m));
@@ -109,16 +117,19 @@ export class LightnetNode {
 
   /** Frames replaced before inference, per camera. */
   get droppedFrames(): readonly number[] {
-    return this.#scheduler.dropped;
+    // with compressed input, a frame can also be replaced while it waits for its decode
+    return this.#scheduler.dropped.map((n, i) => n + (this.#decoders[i]?.dropped ?? 0));
   }
 
   /** Resolves when no build runs and no frame waits (tests, shutdown). */
   async whenIdle(): Promise<void> {
+    for (const d of this.#decoders) await d.whenIdle();
     await this.#supervisor.whenIdle();
     await this.#scheduler.whenIdle();
   }
 
   async close(): Promise<void> {
+    for (const d of this.#decoders) await d.whenIdle();
     await this.#scheduler.whenIdle();
     await this.#supervisor.close();
   }
@@ -266,17 +277,15 @@ export class LightnetNode {
     this.#accept(camera, message.header, checked.image);
   }
 
+  /** Data that is not JPEG/PNG is rejected at once; the rest decodes off the JS thread, latest frame first. */
   #onCompressed(camera: number, message: CompressedImage): void {
-    const input = this.#cameras[camera]?.input;
-    const decode = this.#options.decodeCompressed ?? decodeCompressedImage;
-    let image: RawImage;
     try {
-      image = decode(message);
+      checkCompressedFormat(message);
     } catch (e) {
-      this.#warn(`input-${camera}`, `${input}: cannot decode (${(e as Error).message}); frame skipped`);
+      this.#warn(`input-${camera}`, `${this.#cameras[camera]?.input}: cannot decode (${(e as Error).message}); frame skipped`);
       return;
     }
-    this.#accept(camera, message.header, image);
+    this.#decoders[camera]?.push(message);
   }
 
   async #infer(batch: CameraFrame<Frame>[]): Promise<void> {

@@ -3,9 +3,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { chooseLabelMap, LabelMap, shippedLabelMaps } from "./labelMap.js";
 import { ObjectLabel } from "./messages/types.js";
-import { repoRoot, sharedDir } from "./testPaths.js";
+import { testPaths } from "../../test/support/testPaths.js";
 
-const configDir = path.join(repoRoot, "config");
+const configDir = path.join(testPaths.repoRoot, "config");
 const namesOf = (file: string): string[] => readFileSync(file, "utf8").split("\n").map((s) => s.trim()).filter((s) => s !== "");
 
 describe("LabelMap.parse", () => {
@@ -43,7 +43,7 @@ describe("shipped label maps", () => {
   const byName = (n: string) => maps.find((m) => path.basename(m.source) === `${n}.csv`) as LabelMap;
 
   it("BDD100K: every LightNet class, documented labels", () => {
-    const names = namesOf(path.join(sharedDir, "models/lightnet/bdd100k.names"));
+    const names = namesOf(path.join(testPaths.shared, "models/lightnet/bdd100k.names"));
     const mapping = byName("bdd100k").resolve(names);
     const labels = Object.fromEntries(names.map((n, i) => [n, mapping[i]?.label]));
     expect(labels).toEqual({
@@ -52,8 +52,8 @@ describe("shipped label maps", () => {
   });
 
   it("VOC and COCO cover their darknet name files", () => {
-    const voc = namesOf(path.join(sharedDir, "models/yolo-fastest/voc.names"));
-    const coco = namesOf(path.join(sharedDir, "models/yolo-fastest/coco.names"));
+    const voc = namesOf(path.join(testPaths.shared, "models/yolo-fastest/voc.names"));
+    const coco = namesOf(path.join(testPaths.shared, "models/yolo-fastest/coco.names"));
     expect(byName("voc").names.sort()).toEqual([...voc].sort());
     expect(byName("coco").covers(coco)).toBe(true);
     const vocMap = byName("voc").resolve(voc);
@@ -66,7 +66,7 @@ describe("shipped label maps", () => {
   });
 
   it("chooseLabelMap picks the shipped map covering the model, else all UNKNOWN", () => {
-    const voc = namesOf(path.join(sharedDir, "models/yolo-fastest/voc.names"));
+    const voc = namesOf(path.join(testPaths.shared, "models/yolo-fastest/voc.names"));
     expect(path.basename(chooseLabelMap("", voc, configDir).source)).toBe("voc.csv");
     const none = chooseLabelMap("", ["0", "1"], configDir);
     expect(none.mapping).toEqual([{ label: 0, segmentationClass: null }, { label: 0, segmentationClass: null }]);

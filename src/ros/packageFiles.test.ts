@@ -6,9 +6,9 @@ import { accessSync, constants, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { MessageType } from "./messages/types.js";
-import { repoRoot } from "./testPaths.js";
+import { testPaths } from "../../test/support/testPaths.js";
 
-const read = (f: string) => readFileSync(path.join(repoRoot, f), "utf8");
+const read = (f: string) => readFileSync(path.join(testPaths.repoRoot, f), "utf8");
 const tagValues = (xml: string, tag: string) => [...xml.matchAll(new RegExp(`<${tag}>([^<]+)</${tag}>`, "g"))].map((m) => m[1]);
 
 describe("package.xml", () => {
@@ -35,12 +35,12 @@ describe("package.xml", () => {
 describe("CMakeLists.txt", () => {
   const cmake = read("CMakeLists.txt");
   it("generates every msg/*.msg and installs what the node needs", () => {
-    for (const f of readdirSync(path.join(repoRoot, "msg"))) expect(cmake).toContain(`"msg/${f}"`);
+    for (const f of readdirSync(path.join(testPaths.repoRoot, "msg"))) expect(cmake).toContain(`"msg/${f}"`);
     expect(cmake).toMatch(/find_package\(ament_cmake REQUIRED\)/);
     expect(cmake).toMatch(/install\(DIRECTORY launch config schema DESTINATION \$\{SHARE_DIR\}\)/);
     expect(cmake).toMatch(/install\(PROGRAMS scripts\/lightnet_trt_node DESTINATION lib\/\$\{PROJECT_NAME\}\)/);
     expect(cmake).toMatch(/ament_package\(\)/);
-    accessSync(path.join(repoRoot, "scripts/lightnet_trt_node"), constants.X_OK);
+    accessSync(path.join(testPaths.repoRoot, "scripts/lightnet_trt_node"), constants.X_OK);
   });
 
   it("builds the JS from a copy that leaves the source tree's build outputs behind", () => {

@@ -7,11 +7,11 @@ import {
   descriptorOf, engineOptionsOf, OVERLAY_LABELS, PARAMETER_SPECS, parameterSpec, toNodeParameters, validateParameter,
 } from "./parameters.js";
 import type { ParameterValue } from "./rosInterface.js";
-import { repoRoot, sharedDir } from "./testPaths.js";
+import { testPaths } from "../../test/support/testPaths.js";
 
-const cfg = path.join(sharedDir, "models/yolo-fastest/yolo-fastest-xl-voc.cfg");
-const schema = JSON.parse(readFileSync(path.join(repoRoot, "schema/lightnet_trt.schema.json"), "utf8"));
-const yamlDoc = parseYaml(readFileSync(path.join(repoRoot, "config/lightnet_trt.param.yaml"), "utf8"));
+const cfg = path.join(testPaths.shared, "models/yolo-fastest/yolo-fastest-xl-voc.cfg");
+const schema = JSON.parse(readFileSync(path.join(testPaths.repoRoot, "schema/lightnet_trt.schema.json"), "utf8"));
+const yamlDoc = parseYaml(readFileSync(path.join(testPaths.repoRoot, "config/lightnet_trt.param.yaml"), "utf8"));
 
 /** The yaml's ros__parameters flattened to ROS names (nested maps → dotted names). */
 function flatten(obj: Record<string, unknown>, prefix = ""): Map<string, unknown> {
@@ -84,7 +84,7 @@ describe("validateParameter", () => {
     ["model_cfg", "/nonexistent/x.cfg", 'model_cfg: file "/nonexistent/x.cfg" does not exist'],
     ["model_cfg", cfg, null],
     ["model_weights", "", null],
-    ["label_map", sharedDir, `label_map: file "${sharedDir}" does not exist`],
+    ["label_map", testPaths.shared, `label_map: file "${testPaths.shared}" does not exist`],
     ["input_topics", [], "input_topics: expected a non-empty list of topic names, found []"],
     ["input_topics", ["/a", "/a"], 'input_topics: topics listed twice in ["/a","/a"]'],
     ["no_such_param", 1, "no_such_param: unknown parameter"],

@@ -1,3 +1,5 @@
+import { boxIou } from "../../src/eval/boxIou.js";
+
 /** A box in input pixels with its class and score (ours and the reference share these fields). */
 export interface ScoredBox {
   class_id: number;
@@ -21,21 +23,13 @@ export interface MatchStats {
   unmatchedReference: ScoredBox[];
 }
 
-export function iou(a: ScoredBox, b: ScoredBox): number {
-  const ix = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
-  const iy = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
-  const inter = ix * iy;
-  const union = a.width * a.height + b.width * b.height - inter;
-  return union > 0 ? inter / union : 0;
-}
-
 /** One-to-one matching of two detection lists by class and IoU >= minIou, with agreement statistics. */
 export function matchDetections(ours: ScoredBox[], reference: ScoredBox[], minIou: number): MatchStats {
   const pairs: { i: number; j: number; iou: number }[] = [];
   ours.forEach((a, i) =>
     reference.forEach((b, j) => {
       if (a.class_id !== b.class_id) return;
-      const v = iou(a, b);
+      const v = boxIou(a, b);
       if (v >= minIou) pairs.push({ i, j, iou: v });
     }),
   );

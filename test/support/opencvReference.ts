@@ -1,18 +1,13 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
+import type { ScoredBox } from "./matchDetections.js";
 import { testPaths } from "./testPaths.js";
 
 const PYTHON = "/usr/bin/python3"; // Debian's, which sees python3-opencv (a pyenv python on PATH may not)
 const SCRIPT = path.join(testPaths.repoRoot, "test", "reference", "opencv_reference.py");
 
-export interface ReferenceDetection {
-  class_id: number;
-  score: number;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+/** OpenCV DNN's detections carry the same fields as ours. */
+export type ReferenceDetection = ScoredBox;
 
 /**
  * OpenCV DNN (cv2.dnn.readNetFromDarknet) as the independent reference, via test/reference/opencv_reference.py.

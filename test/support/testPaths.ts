@@ -10,6 +10,8 @@ export const testPaths = {
   shared,
   cli: path.join(repoRoot, "dist", "cli", "main.js"),
   images: path.join(shared, "images"),
+  /** ROS 2 message definitions (../shared/interfaces/<pkg>/msg) */
+  interfaces: path.join(shared, "interfaces"),
   lightnetDet: path.join(shared, "models", "lightnet", "lightNet-BDD100K-1280x960.cfg"),
   lightnetSeg: path.join(shared, "models", "lightnet", "lightNet-BDD100K-det-semaseg-1280x960.cfg"),
   yoloFastest: {

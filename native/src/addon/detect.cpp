@@ -1,22 +1,16 @@
 #include "addon/detect.h"
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "addon/common.h"
 #include "addon/raw_image.h"
+#include "addon/task.h"
 
 namespace lightnet_addon {
 namespace {
-
-struct DetectBaton {
-  std::shared_ptr<EngineSlot> slot;
-  std::vector<OwnedPixels> images;
-  lightnet::DetectOptions options;
-  std::vector<lightnet::FrameResult> results;
-  Failure failure;
-};
 
 Napi::Object FrameToJs(Napi::Env env, const lightnet::FrameResult& frame) {
   Napi::Array detections = Napi::Array::New(env, frame.detections.size());
@@ -54,58 +48,37 @@ Napi::Object FrameToJs(Napi::Env env, const lightnet::FrameResult& frame) {
   return out;
 }
 
-class DetectWorker : public Napi::AsyncWorker {
- public:
-  DetectWorker(Napi::Env env, DetectBaton* baton)
-      : Napi::AsyncWorker(env, "lightnet.detect"), baton_(baton), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      std::vector<lightnet::ImageView> views;
-      views.reserve(baton_->images.size());
-      for (const auto& image : baton_->images) views.push_back(image.view());
-      baton_->results = baton_->slot->Run([&](lightnet::Engine& e) { return e.detect(views, baton_->options); });
-    } catch (...) {
-      baton_->failure = CaptureCurrentException();
-    }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (baton_->failure) return deferred_.Reject(ToJsError(env, baton_->failure).Value());
-    Napi::Array out = Napi::Array::New(env, baton_->results.size());
-    for (size_t i = 0; i < baton_->results.size(); ++i) out.Set(uint32_t(i), FrameToJs(env, baton_->results[i]));
-    deferred_.Resolve(out);
-  }
-
- private:
-  std::unique_ptr<DetectBaton> baton_;
-  Napi::Promise::Deferred deferred_;
-};
-
 }  // namespace
 
 Napi::Value QueueDetect(const Napi::CallbackInfo& info, std::shared_ptr<EngineSlot> slot) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsObject())
     throw Napi::TypeError::New(env, "detect(images: RawImage[], options: DetectOptions) expected");
-  auto baton = std::make_unique<DetectBaton>();
-  baton->slot = std::move(slot);
-  Napi::Array images = info[0].As<Napi::Array>();
-  for (uint32_t i = 0; i < images.Length(); ++i)
-    baton->images.push_back(CopyRawImage(images.Get(i), "images[" + std::to_string(i) + "]"));
+  auto images = std::make_shared<std::vector<OwnedPixels>>();
+  Napi::Array list = info[0].As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); ++i) images->push_back(CopyRawImage(list.Get(i), "images[" + std::to_string(i) + "]"));
   Napi::Object options = info[1].As<Napi::Object>();
   RejectUnknownKeys(options, "detect", {"scoreThreshold", "nmsThreshold"});
-  double score = baton->options.score_threshold, nms = baton->options.nms_threshold;
+  lightnet::DetectOptions detect_options;
+  double score = detect_options.score_threshold, nms = detect_options.nms_threshold;
   ReadDouble(options, "scoreThreshold", score);
   ReadDouble(options, "nmsThreshold", nms);
-  baton->options.score_threshold = static_cast<float>(score);
-  baton->options.nms_threshold = static_cast<float>(nms);
-  auto* worker = new DetectWorker(env, baton.release());
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  detect_options.score_threshold = static_cast<float>(score);
+  detect_options.nms_threshold = static_cast<float>(nms);
+  auto results = std::make_shared<std::vector<lightnet::FrameResult>>();
+  return QueueTask(
+      env, "lightnet.detect",
+      [slot, images, detect_options, results] {
+        std::vector<lightnet::ImageView> views;
+        views.reserve(images->size());
+        for (const auto& image : *images) views.push_back(image.view());
+        *results = slot->Run([&](lightnet::Engine& e) { return e.detect(views, detect_options); });
+      },
+      [results](Napi::Env e) -> Napi::Value {
+        Napi::Array out = Napi::Array::New(e, results->size());
+        for (size_t i = 0; i < results->size(); ++i) out.Set(uint32_t(i), FrameToJs(e, (*results)[i]));
+        return out;
+      });
 }
 
 }  // namespace lightnet_addon

@@ -1,63 +1,36 @@
 #include "addon/forward.h"
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "addon/common.h"
+#include "addon/task.h"
 
 namespace lightnet_addon {
 namespace {
 
-struct ForwardBaton {
-  std::shared_ptr<EngineSlot> slot;
-  std::vector<float> input;  // a copy: JS may reuse its array while the worker runs
-  int batch = 1;
-  std::vector<lightnet::Tensor> outputs;
-  Failure failure;
-};
-
-class ForwardWorker : public Napi::AsyncWorker {
- public:
-  ForwardWorker(Napi::Env env, ForwardBaton* baton)
-      : Napi::AsyncWorker(env, "lightnet.forward"), baton_(baton), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      baton_->outputs =
-          baton_->slot->Run([&](lightnet::Engine& e) { return e.forward(baton_->input.data(), baton_->batch); });
-    } catch (...) {
-      baton_->failure = CaptureCurrentException();
-    }
+// Head tensors → [{layer, shape: [n, c, h, w], data: Float32Array}].
+Napi::Array TensorsToJs(Napi::Env env, const std::vector<lightnet::Tensor>& outputs) {
+  Napi::Array out = Napi::Array::New(env, outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const lightnet::Tensor& t = outputs[i];
+    Napi::Float32Array data = Napi::Float32Array::New(env, t.data.size());
+    std::memcpy(data.Data(), t.data.data(), t.data.size() * sizeof(float));
+    Napi::Array shape = Napi::Array::New(env, 4);
+    shape.Set(0u, t.n);
+    shape.Set(1u, t.c);
+    shape.Set(2u, t.h);
+    shape.Set(3u, t.w);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("layer", t.layer);
+    o.Set("shape", shape);
+    o.Set("data", data);
+    out.Set(uint32_t(i), o);
   }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (baton_->failure) return deferred_.Reject(ToJsError(env, baton_->failure).Value());
-    Napi::Array out = Napi::Array::New(env, baton_->outputs.size());
-    for (size_t i = 0; i < baton_->outputs.size(); ++i) {
-      const lightnet::Tensor& t = baton_->outputs[i];
-      Napi::Float32Array data = Napi::Float32Array::New(env, t.data.size());
-      std::memcpy(data.Data(), t.data.data(), t.data.size() * sizeof(float));
-      Napi::Array shape = Napi::Array::New(env, 4);
-      shape.Set(0u, t.n);
-      shape.Set(1u, t.c);
-      shape.Set(2u, t.h);
-      shape.Set(3u, t.w);
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("layer", t.layer);
-      o.Set("shape", shape);
-      o.Set("data", data);
-      out.Set(uint32_t(i), o);
-    }
-    deferred_.Resolve(out);
-  }
-
- private:
-  std::unique_ptr<ForwardBaton> baton_;
-  Napi::Promise::Deferred deferred_;
-};
+  return out;
+}
 
 }  // namespace
 
@@ -79,14 +52,12 @@ Napi::Value QueueForward(const Napi::CallbackInfo& info, std::shared_ptr<EngineS
                                          " floats, expected " + std::to_string(expected) + " (batch " +
                                          std::to_string(batch) + " x " + std::to_string(in.c) + "x" +
                                          std::to_string(in.h) + "x" + std::to_string(in.w) + ")");
-  auto baton = std::make_unique<ForwardBaton>();
-  baton->slot = std::move(slot);
-  baton->batch = batch;
-  baton->input.assign(input.Data(), input.Data() + expected);
-  auto* worker = new ForwardWorker(env, baton.release());
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  auto data = std::make_shared<std::vector<float>>(input.Data(), input.Data() + expected);  // JS may reuse its array meanwhile
+  auto outputs = std::make_shared<std::vector<lightnet::Tensor>>();
+  return QueueTask(
+      env, "lightnet.forward",
+      [slot, data, batch, outputs] { *outputs = slot->Run([&](lightnet::Engine& e) { return e.forward(data->data(), batch); }); },
+      [outputs](Napi::Env e) -> Napi::Value { return TensorsToJs(e, *outputs); });
 }
 
 }  // namespace lightnet_addon

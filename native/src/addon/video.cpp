@@ -8,51 +8,14 @@
 
 #include "addon/common.h"
 #include "addon/raw_image.h"
+#include "addon/task.h"
 #include "lightnet/video.h"
 
 namespace lightnet_addon {
 namespace {
 
-// Runs `work` on the libuv pool and settles a promise with `done(env)` or the captured failure. The JS
-// object in `keep` stays referenced meanwhile, so its native state cannot be collected mid-operation.
-class Task : public Napi::AsyncWorker {
- public:
-  using Work = std::function<void()>;
-  using Done = std::function<Napi::Value(Napi::Env)>;
-  Task(Napi::Env env, Napi::Object keep, Work work, Done done, std::function<void()> always)
-      : Napi::AsyncWorker(env, "lightnet.video"), work_(std::move(work)), done_(std::move(done)), always_(std::move(always)),
-        deferred_(Napi::Promise::Deferred::New(env)) {
-    if (!keep.IsEmpty()) keep_ = Napi::Persistent(keep);
-  }
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      work_();
-    } catch (...) {
-      failure_ = CaptureCurrentException();
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (always_) always_();
-    if (failure_) return deferred_.Reject(ToJsError(env, failure_).Value());
-    deferred_.Resolve(done_(env));
-  }
-
- private:
-  Work work_;
-  Done done_;
-  std::function<void()> always_;  // runs on the JS thread whether the work failed or not
-  Failure failure_;
-  Napi::ObjectReference keep_;
-  Napi::Promise::Deferred deferred_;
-};
-
-Napi::Value Queue(Napi::Env env, Napi::Object keep, Task::Work work, Task::Done done, std::function<void()> always = {}) {
-  auto* task = new Task(env, keep, std::move(work), std::move(done), std::move(always));
-  Napi::Promise promise = task->Promise();
-  task->Queue();
-  return promise;
+Napi::Value Queue(Napi::Env env, Napi::Object keep, TaskWork work, TaskDone done, std::function<void()> always = {}) {
+  return QueueTask(env, "lightnet.video", std::move(work), std::move(done), keep, std::move(always));
 }
 
 class VideoReaderWrap : public Napi::ObjectWrap<VideoReaderWrap> {

@@ -1,8 +1,8 @@
 // Encoded images held in memory (CompressedImage payloads, PNG/JPEG bytes) through OpenCV's imgcodecs.
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
+#include "image/cv_mat.h"
 #include "lightnet/video.h"
 
 namespace lightnet {
@@ -17,25 +17,11 @@ OwnedImage decode_image(const uint8_t* data, size_t size, const std::string& wha
     throw MediaError(what, std::string("cannot decode image (") + e.err + ")");
   }
   if (mat.empty()) throw MediaError(what, "cannot decode image (" + std::to_string(size) + " bytes, not a JPEG/PNG/… OpenCV reads)");
-  OwnedImage out;
-  out.width = mat.cols;
-  out.height = mat.rows;
-  out.step = size_t(mat.cols) * 3;
-  out.format = PixelFormat::BGR8;
-  out.data.resize(out.step * size_t(out.height));
-  for (int y = 0; y < mat.rows; ++y) std::copy_n(mat.ptr<uint8_t>(y), out.step, out.data.data() + y * out.step);
-  return out;
+  return to_owned_bgr(mat);
 }
 
 std::vector<uint8_t> encode_image(const ImageView& image, const std::string& extension) {
-  validate(image);
-  cv::Mat view(image.height, image.width, CV_8UC(channels_of(image.format)), const_cast<uint8_t*>(image.data), image.step);
-  cv::Mat mat;
-  switch (image.format) {
-    case PixelFormat::RGB8: cv::cvtColor(view, mat, cv::COLOR_RGB2BGR); break;
-    case PixelFormat::RGBA8: cv::cvtColor(view, mat, cv::COLOR_RGBA2BGRA); break;
-    default: mat = view;
-  }
+  const cv::Mat mat = to_codec_mat(image);
   std::vector<uint8_t> out;
   bool ok = false;
   try {

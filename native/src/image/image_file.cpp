@@ -4,28 +4,11 @@
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
+#include "image/cv_mat.h"
 #include "lightnet/media.h"
 
 namespace lightnet {
-namespace {
-
-// A cv::Mat header over the caller's pixels (no copy) in the layout imwrite expects (BGR / BGRA / gray).
-cv::Mat to_writable_mat(const ImageView& image) {
-  validate(image);
-  const int type = CV_8UC(channels_of(image.format));
-  cv::Mat view(image.height, image.width, type, const_cast<uint8_t*>(image.data), image.step);
-  cv::Mat out;
-  switch (image.format) {
-    case PixelFormat::RGB8: cv::cvtColor(view, out, cv::COLOR_RGB2BGR); return out;
-    case PixelFormat::RGBA8: cv::cvtColor(view, out, cv::COLOR_RGBA2BGRA); return out;
-    default: return view;
-  }
-}
-
-}  // namespace
-
 OwnedImage read_image(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw MediaError(path, "no such file");
@@ -37,18 +20,11 @@ OwnedImage read_image(const std::string& path) {
     throw MediaError(path, std::string("cannot decode image (") + e.what() + ")");
   }
   if (mat.empty()) throw MediaError(path, "cannot decode image (not a supported or intact image file)");
-  OwnedImage image;
-  image.width = mat.cols;
-  image.height = mat.rows;
-  image.step = size_t(mat.cols) * 3;
-  image.format = PixelFormat::BGR8;
-  image.data.resize(image.step * size_t(image.height));
-  for (int y = 0; y < mat.rows; ++y) std::copy_n(mat.ptr<uint8_t>(y), image.step, image.data.data() + y * image.step);
-  return image;
+  return to_owned_bgr(mat);
 }
 
 void write_image(const std::string& path, const ImageView& image) {
-  cv::Mat mat = to_writable_mat(image);
+  cv::Mat mat = to_codec_mat(image);
   bool ok = false;
   try {
     ok = cv::imwrite(path, mat);

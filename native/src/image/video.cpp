@@ -1,46 +1,18 @@
 // Video files and cameras through OpenCV's videoio.
 #include "lightnet/video.h"
 
+#include "image/cv_mat.h"
+
 #include <chrono>
 #include <filesystem>
 #include <string>
 #include <system_error>
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
 namespace lightnet {
-
 namespace {
-
-void copy_bgr(const cv::Mat& mat, OwnedImage& out) {
-  cv::Mat bgr;
-  if (mat.channels() == 3) bgr = mat;
-  else if (mat.channels() == 1) cv::cvtColor(mat, bgr, cv::COLOR_GRAY2BGR);
-  else cv::cvtColor(mat, bgr, cv::COLOR_BGRA2BGR);
-  out.width = bgr.cols;
-  out.height = bgr.rows;
-  out.step = size_t(bgr.cols) * 3;
-  out.format = PixelFormat::BGR8;
-  out.data.resize(out.step * size_t(out.height));
-  for (int y = 0; y < bgr.rows; ++y) std::copy_n(bgr.ptr<uint8_t>(y), out.step, out.data.data() + y * out.step);
-}
-
-// A bgr8 cv::Mat for `image`: a header over its pixels when already bgr8, else a converted copy.
-cv::Mat as_bgr(const ImageView& image) {
-  validate(image);
-  cv::Mat view(image.height, image.width, CV_8UC(channels_of(image.format)), const_cast<uint8_t*>(image.data), image.step);
-  cv::Mat out;
-  switch (image.format) {
-    case PixelFormat::BGR8: return view;
-    case PixelFormat::RGB8: cv::cvtColor(view, out, cv::COLOR_RGB2BGR); return out;
-    case PixelFormat::BGRA8: cv::cvtColor(view, out, cv::COLOR_BGRA2BGR); return out;
-    case PixelFormat::RGBA8: cv::cvtColor(view, out, cv::COLOR_RGBA2BGR); return out;
-    case PixelFormat::MONO8: cv::cvtColor(view, out, cv::COLOR_GRAY2BGR); return out;
-  }
-  return view;
-}
 
 int fourcc_for(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
@@ -120,7 +92,7 @@ bool VideoReader::read(OwnedImage& out, double& position_ms) {
   } else {
     position_ms = impl_->capture.get(cv::CAP_PROP_POS_MSEC);
   }
-  copy_bgr(impl_->frame, out);
+  out = to_owned_bgr(impl_->frame);
   return true;
 }
 
@@ -160,7 +132,7 @@ void VideoWriter::write(const ImageView& frame) {
     throw MediaError(impl_->path, "frame " + std::to_string(frame.width) + "x" + std::to_string(frame.height) +
                                       ", expected the video's " + std::to_string(impl_->width) + "x" + std::to_string(impl_->height));
   try {
-    impl_->writer.write(as_bgr(frame));
+    impl_->writer.write(to_bgr_mat(frame));
   } catch (const cv::Exception& e) {
     throw MediaError(impl_->path, std::string("cannot encode frame (") + e.err + ")");
   }

@@ -6,12 +6,12 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "@foxglove/rosmsg";
 import { MessageReader, MessageWriter } from "@foxglove/rosmsg2-serialization";
-import { repoRoot, sharedInterfacesDir } from "../testPaths.js";
+import { testPaths } from "../../../test/support/testPaths.js";
 import { allDependencies, SCHEMA_SEPARATOR, shortTypeName } from "./schema.js";
 
 function sourceText(type: string): string {
   const [pkg, name] = shortTypeName(type).split("/");
-  const file = pkg === "lightnet_trt" ? path.join(repoRoot, "msg", `${name}.msg`) : path.join(sharedInterfacesDir, pkg as string, "msg", `${name}.msg`);
+  const file = pkg === "lightnet_trt" ? path.join(testPaths.repoRoot, "msg", `${name}.msg`) : path.join(testPaths.interfaces, pkg as string, "msg", `${name}.msg`);
   return readFileSync(file, "utf8");
 }
 
