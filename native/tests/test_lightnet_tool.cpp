@@ -85,7 +85,7 @@ TEST_F(LightnetTool, UnsupportedPrecisionAndBackendFailWithTheReason) {
   if (!fs::exists(cfg)) GTEST_SKIP() << cfg << " not found";
   Result r = run("bench --cfg " + cfg.string() + " --backend cpu --precision fp16 --iters 1");
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.output.find("supports fp32 only"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("the CPU backend supports fp32 and int8, found fp16"), std::string::npos) << r.output;
   r = run("bench --cfg " + cfg.string() + " --backend tpu --iters 1");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("'tpu' is not available"), std::string::npos) << r.output;
