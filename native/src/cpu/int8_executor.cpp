@@ -18,6 +18,7 @@
 
 #include "cpu/convolution.h"
 #include "cpu/executor.h"
+#include "cpu/onednn_eltwise.h"
 #include "cpu/int8_executor.h"
 #include "cpu/maxpool.h"
 #include "cpu/route.h"
@@ -58,19 +59,6 @@ inline float quantize(float x, float inv_scale) {
 #ifdef LIGHTNET_WITH_ONEDNN
 using dnnl::memory;
 using tag = memory::format_tag;
-
-dnnl::algorithm eltwise_of(Activation a, float& alpha) {
-  alpha = 0.f;
-  switch (a) {
-    case Activation::Relu: return dnnl::algorithm::eltwise_relu;
-    case Activation::Leaky: alpha = 0.1f; return dnnl::algorithm::eltwise_relu;
-    case Activation::Logistic: return dnnl::algorithm::eltwise_logistic;
-    case Activation::Swish: alpha = 1.f; return dnnl::algorithm::eltwise_swish;
-    case Activation::Mish: return dnnl::algorithm::eltwise_mish;
-    case Activation::Linear: break;
-  }
-  return dnnl::algorithm::undef;
-}
 
 // One convolution at one batch size: [quantize/reorder in] → conv → [reorder out], NCHW f32 at both ends.
 class OnednnConv {

@@ -23,6 +23,7 @@
 #include "cpu/executor.h"
 #include "cpu/maxpool.h"
 #include "cpu/memory_plan.h"
+#include "cpu/onednn_eltwise.h"
 #include "cpu/upsample.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -40,19 +41,6 @@ constexpr size_t kAlign = 64;
 struct AlignedFree {
   void operator()(float* p) const { std::free(p); }
 };
-
-dnnl::algorithm eltwise_of(Activation a, float& alpha) {
-  alpha = 0.f;
-  switch (a) {
-    case Activation::Relu: return dnnl::algorithm::eltwise_relu;
-    case Activation::Leaky: alpha = 0.1f; return dnnl::algorithm::eltwise_relu;
-    case Activation::Logistic: return dnnl::algorithm::eltwise_logistic;
-    case Activation::Swish: alpha = 1.f; return dnnl::algorithm::eltwise_swish;
-    case Activation::Mish: return dnnl::algorithm::eltwise_mish;
-    case Activation::Linear: break;
-  }
-  return dnnl::algorithm::undef;
-}
 
 void append_activation(dnnl::post_ops& ops, Activation a) {
   float alpha;

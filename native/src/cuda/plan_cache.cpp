@@ -1,5 +1,7 @@
 #include "cuda/plan_cache.h"
 
+#include "common/fnv1a.h"
+
 #include <cudnn.h>
 #include <cuda_runtime.h>
 
@@ -18,16 +20,7 @@ namespace {
 constexpr const char* kMagic = "lightnet-cuda-plan";
 constexpr int kFormat = 2;
 
-// FNV-1a, 64 bit: stable across platforms and runs.
-struct Hasher {
-  uint64_t h = 1469598103934665603ull;
-  void bytes(const void* p, size_t n) {
-    auto* b = static_cast<const unsigned char*>(p);
-    for (size_t i = 0; i < n; ++i) { h ^= b[i]; h *= 1099511628211ull; }
-  }
-  template <class T> void value(const T& v) { bytes(&v, sizeof v); }
-  void text(const std::string& s) { value(s.size()); bytes(s.data(), s.size()); }
-};
+using Hasher = Fnv1a;
 
 std::string hex(uint64_t v) {
   std::ostringstream o;

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/fnv1a.h"
 #include "lightnet/quantization.h"
 
 namespace lightnet {
@@ -16,14 +17,6 @@ namespace {
 
 constexpr const char* kMagic = "lightnet_trt-int8-calibration";
 constexpr int kVersion = 1;
-
-struct Fnv1a {
-  uint64_t h = 1469598103934665603ull;
-  void add(const void* data, size_t n) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  }
-};
 
 [[noreturn]] void fail(const std::string& path, int line, const std::string& what) {
   throw std::runtime_error(path + ":" + std::to_string(line) + ": " + what);
@@ -43,10 +36,10 @@ std::string model_hash(const Network& net) {
   std::ifstream cfg(net.cfg_path, std::ios::binary);
   if (!cfg) throw std::runtime_error(net.cfg_path + ": cannot read the cfg to hash the model");
   char buf[1 << 16];
-  while (cfg.read(buf, sizeof buf) || cfg.gcount() > 0) f.add(buf, size_t(cfg.gcount()));
+  while (cfg.read(buf, sizeof buf) || cfg.gcount() > 0) f.bytes(buf, size_t(cfg.gcount()));
   for (const Layer& l : net.layers) {
-    f.add(l.weights.data(), l.weights.size() * sizeof(float));
-    f.add(l.bias.data(), l.bias.size() * sizeof(float));
+    f.bytes(l.weights.data(), l.weights.size() * sizeof(float));
+    f.bytes(l.bias.data(), l.bias.size() * sizeof(float));
   }
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016" PRIx64, f.h);
