@@ -230,6 +230,17 @@ double percentile_of(std::vector<double> v, double p) {
 
 double median_of(std::vector<double> v) { return percentile_of(std::move(v), 50); }
 
+// Per-layer times accumulated since the last take_profile(), slowest first, on stderr.
+void print_profile(Engine& engine) {
+  auto prof = engine.take_profile();
+  std::sort(prof.begin(), prof.end(), [](const LayerTiming& a, const LayerTiming& b) { return a.ms > b.ms; });
+  double total = 0;
+  for (const auto& t : prof) total += t.ms;
+  std::fprintf(stderr, "per-layer profile (mean ms per inference, sum %.3f ms):\n", total);
+  for (const auto& t : prof)
+    if (t.ms > 0) std::fprintf(stderr, "%9.4f  %5.1f%%  %s\n", t.ms, 100 * t.ms / total, t.name.c_str());
+}
+
 // Full frame: batch × (W×H bgr8 host image) → detect() → detections and masks on the host.
 int bench_full_frame(const Args& args, const Network& net, Engine& engine, int iters, int warmup) {
   int w = 1920, h = 1080;
@@ -266,15 +277,7 @@ int bench_full_frame(const Args& args, const Network& net, Engine& engine, int i
     post.push_back(r[0].timing.postprocess_ms * batch);
     boxes = r[0].detections.size();
   }
-  if (args.flag("--profile")) {
-    auto prof = engine.take_profile();
-    std::sort(prof.begin(), prof.end(), [](const LayerTiming& a, const LayerTiming& b) { return a.ms > b.ms; });
-    double total = 0;
-    for (const auto& t : prof) total += t.ms;
-    std::fprintf(stderr, "per-layer profile (mean ms per inference, sum %.3f ms):\n", total);
-    for (const auto& t : prof)
-      if (t.ms > 0) std::fprintf(stderr, "%9.4f  %5.1f%%  %s\n", t.ms, 100 * t.ms / total, t.name.c_str());
-  }
+  if (args.flag("--profile")) print_profile(engine);
   if (args.flag("--json")) {
     std::cout << "{\"full_frame_ms\":" << num(median_of(wall)) << ",\"preprocess_ms\":" << num(median_of(pre))
               << ",\"dnn_ms\":" << num(median_of(dnn)) << ",\"postprocess_ms\":" << num(median_of(post))
@@ -374,15 +377,7 @@ int cmd_bench(const Args& args) {
   const double median = median_of(ms);
   const double p90 = percentile_of(ms, 90);
   const double min = *std::min_element(ms.begin(), ms.end());
-  if (opt.profile) {
-    auto prof = engine->take_profile();
-    std::sort(prof.begin(), prof.end(), [](const LayerTiming& a, const LayerTiming& b) { return a.ms > b.ms; });
-    double total = 0;
-    for (const auto& t : prof) total += t.ms;
-    std::fprintf(stderr, "per-layer profile (mean ms per inference, sum %.2f ms):\n", total);
-    for (const auto& t : prof)
-      if (t.ms > 0) std::fprintf(stderr, "%9.3f  %5.1f%%  %s\n", t.ms, 100 * t.ms / total, t.name.c_str());
-  }
+  if (opt.profile) print_profile(*engine);
   if (args.flag("--json")) {
     std::cout << "{\"median_ms\":" << num(median) << ",\"p90_ms\":" << num(p90) << ",\"min_ms\":" << num(min)
               << ",\"iters\":" << iters << ",\"backend\":" << json_string(engine->backend())
