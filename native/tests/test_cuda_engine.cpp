@@ -308,6 +308,22 @@ TEST(CudaEngine, Fp16HeadsMatchReference) {
   expect_heads_match(net, *e, 1, 1e-2, 8);
 }
 
+// Every group-1 conv on the own implicit-GEMM kernels (the grouped one stays on cuDNN), in both concat layouts.
+TEST(CudaEngine, Fp16OwnKernelsMatchReference) {
+  REQUIRE_GPU();
+  Network net = test_network();
+  ::setenv("LIGHTNET_CUDA_CONV", "own", 1);
+  for (const char* concat : {"inplace", "copy"}) {
+    SCOPED_TRACE(concat);
+    ::setenv("LIGHTNET_CUDA_CONCAT", concat, 1);
+    auto e = build(net, Precision::FP16, 2);
+    expect_heads_match(net, *e, 2, 1e-2, 14);
+    expect_heads_match(net, *e, 1, 1e-2, 15);
+  }
+  ::unsetenv("LIGHTNET_CUDA_CONCAT");
+  ::unsetenv("LIGHTNET_CUDA_CONV");
+}
+
 TEST(CudaEngine, BatchesAndChunksMatchSingleImages) {
   REQUIRE_GPU();
   Network net = test_network();

@@ -18,6 +18,7 @@
 #include "cuda/cudnn_graph_conv.h"
 #include "cuda/device_memory.h"
 #include "cuda/host_upload.h"
+#include "cuda/igemm_conv.h"
 #include "cuda/kernels.h"
 #include "cuda/memory_plan.h"
 #include "cuda/plan_cache.h"
@@ -102,6 +103,12 @@ class CudaEngine final : public Engine {
   CudaEngine(const Network& net, const BuildOptions& options, const ProgressCallback& progress)
       : net_(net), options_(options), dt_(options.precision == Precision::FP16 ? DType::F16 : DType::F32) {
     check_supported(net_, options_, cuda_device_count());
+    if (const char* env = std::getenv("LIGHTNET_CUDA_CONV")) {
+      const std::string v = env;
+      if (v == "own") conv_kernels_ = ConvKernels::Own;
+      else if (v == "cudnn") conv_kernels_ = ConvKernels::Cudnn;
+      else if (v != "auto") throw std::invalid_argument("LIGHTNET_CUDA_CONV: expected auto, own or cudnn, found " + v);
+    }
     LN_CUDA(cudaSetDevice(options_.gpu_id));
     LN_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     LN_CUDNN(cudnnCreate(&cudnn_));
@@ -159,13 +166,19 @@ class CudaEngine final : public Engine {
   Network net_;
   BuildOptions options_;
   DType dt_;
+  // LIGHTNET_CUDA_CONV=own|cudnn restricts the per-layer choice (to compare); auto times both.
+  enum class ConvKernels { Auto, Own, Cudnn } conv_kernels_ = ConvKernels::Auto;
+  bool verbose_tuning_ = std::getenv("LIGHTNET_CUDA_VERBOSE") != nullptr;  // per-layer tuning times on stderr
   cudaStream_t stream_ = nullptr;
   cudnnHandle_t cudnn_ = nullptr;
   int input_channels_ = 0;
   MemoryPlan plan_;
   DeviceBuffer arena_, workspace_;
-  // Each conv runs as a fused cuDNN graph where cuDNN offers one, else through the legacy call.
+  DeviceBuffer own_partials_, own_arrivals_;  // split-K scratch of the own kernels (see IgemmWorkspace)
+  IgemmWorkspace own_workspace(size_t partials_bytes);
+  // Each conv runs on the fastest of the own implicit-GEMM kernels, a fused cuDNN graph and the legacy call.
   struct ConvLayer {
+    std::unique_ptr<IgemmConv> own;
     std::unique_ptr<GraphConv> graph;
     std::unique_ptr<CudnnConv> legacy;
     ConvChoice choice;
@@ -192,6 +205,19 @@ class CudaEngine final : public Engine {
   int profile_runs_ = 0;
 };
 
+// Grows the split-K partials to at least `partials_bytes`; the arrival counters are zeroed once.
+IgemmWorkspace CudaEngine::own_workspace(size_t partials_bytes) {
+  if (!own_arrivals_.get()) {
+    own_arrivals_ = DeviceBuffer(sizeof(int) * kIgemmMaxArrivals);
+    LN_CUDA(cudaMemsetAsync(own_arrivals_.get(), 0, own_arrivals_.bytes(), stream_));
+  }
+  if (partials_bytes > own_partials_.bytes()) {
+    LN_CUDA(cudaStreamSynchronize(stream_));  // the old buffer may still be read
+    own_partials_.resize(partials_bytes);
+  }
+  return {own_partials_.get(), own_partials_.bytes(), own_arrivals_.get<int>()};
+}
+
 View CudaEngine::view(const Placement& p, int batch) const {
   const Storage& s = plan_.storages[p.storage];
   View v;
@@ -214,12 +240,13 @@ void CudaEngine::build(const ProgressCallback& progress) {
     cached = load_plan(path, key, why);
     if (!cached) log_line(why + ": building");
   }
-  // How concatenation happens is measured, not assumed (BENCHMARKS.md, H100): in FP16, cuDNN's fused kernels
+  // How concatenation happens is measured, not assumed (BENCHMARKS.md, H100): with cuDNN alone, its FP16 kernels
   // writing channel slices (pixel stride > channels) lost more than one copy kernel per concat costs (0.93 vs
-  // 0.70 ms, 1.38 vs 0.98 ms), so FP16 copies; in FP32 producers writing in place was slightly faster (4.20 vs
-  // 4.26 ms, 5.84 vs 5.97 ms). LIGHTNET_CUDA_CONCAT=copy|inplace overrides.
+  // 0.70 ms, 1.38 vs 0.98 ms); in FP32 producers writing in place was slightly faster (4.20 vs 4.26 ms, 5.84 vs
+  // 5.97 ms). The own FP16 kernels write slices at no cost, so FP16 concatenates in place unless only cuDNN
+  // runs. LIGHTNET_CUDA_CONCAT=copy|inplace overrides.
   const char* concat_env = std::getenv("LIGHTNET_CUDA_CONCAT");
-  bool concat_in_place = dt_ == DType::F32;
+  bool concat_in_place = dt_ == DType::F32 || conv_kernels_ != ConvKernels::Cudnn;
   if (concat_env) concat_in_place = std::string(concat_env) == "inplace";
   if (cached) concat_in_place = cached->concat_in_place;
   bool ok = build_convs(cached ? &*cached : nullptr, concat_in_place, progress);
@@ -278,7 +305,12 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
       want = &it->second;
     }
     if (want) {  // a cached decision: take it if it still runs
-      if (want->graph >= 0) {
+      if (want->own >= 0) {
+        if (want->own >= kIgemmVariants || !IgemmConv::supports(l, in.c, dt_)) return false;
+        cl.own = std::make_unique<IgemmConv>(l, in.c);
+        own_workspace(cl.own->partials_bytes(want->own, out));
+        cl.choice = *want;
+      } else if (want->graph >= 0) {
         cl.graph = std::make_unique<GraphConv>(l, in.c, dt_);
         if (cl.graph->prepare(cudnn_, in, out, want->graph, workspace_.get(), limit, stream_) < 0) return false;
         cl.choice = *want;
@@ -321,7 +353,27 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
     }
     return best;
   };
-  float graph_ms = 1e30f, legacy_ms = 1e30f;
+  float own_ms = 1e30f, graph_ms = 1e30f, legacy_ms = 1e30f;
+  int own_variant = -1;
+  std::unique_ptr<IgemmConv> own;
+  if (conv_kernels_ != ConvKernels::Cudnn && IgemmConv::supports(l, in.c, dt_)) {
+    own = std::make_unique<IgemmConv>(l, in.c);
+    for (int v = 0; v < kIgemmVariants; ++v) {
+      if (!own->sensible(v, out)) continue;
+      const IgemmWorkspace ws = own_workspace(own->partials_bytes(v, out));
+      const float ms = time([&] { own->run(v, in, out, ws, stream_); });
+      if (ms < own_ms) own_ms = ms, own_variant = v;
+    }
+    if (verbose_tuning_) log_line("layer " + layer_name(l) + ": own " + igemm_variant_name(own_variant) + " " +
+                                  std::to_string(own_ms * 1000) + " us");
+  }
+  auto take_own = [&] {
+    cl.own = std::move(own);
+    cl.choice = ConvChoice{};
+    cl.choice.own = own_variant;
+    return true;
+  };
+  if (own && conv_kernels_ == ConvKernels::Own) return take_own();
   auto graph = std::make_unique<GraphConv>(l, in.c, dt_);
   int g = graph->prepare(cudnn_, in, out, -1, workspace_.get(), limit, stream_);
   if (g >= 0) {
@@ -336,7 +388,7 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
     describe(y, out, dt_);
     legacy_ms = time([&] { legacy->run(cudnn_, x, in.data, y, out.data, out, workspace_.get(), limit, stream_); });
   } catch (const std::runtime_error& e) {
-    if (g < 0) {
+    if (g < 0 && !own) {
       bool sliced = in.pixel_stride != in.c || out.pixel_stride != out.c;
       if (concat_in_place && sliced) {
         log_line("layer " + layer_name(l) + " on a channel slice: " + e.what());
@@ -345,6 +397,10 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
       throw;
     }
   }
+  if (verbose_tuning_)
+    log_line("layer " + layer_name(l) + ": cudnn graph " + std::to_string(graph_ms * 1000) + " us, legacy " +
+             std::to_string(legacy_ms * 1000) + " us");
+  if (own && own_ms <= std::min(graph_ms, legacy_ms)) return take_own();
   if (graph_ms <= legacy_ms) {
     cl.graph = std::move(graph);
     cl.choice = ConvChoice{0, 0, true, cl.graph->workspace(options_.batch), g};
@@ -415,6 +471,13 @@ void CudaEngine::add_steps(Program& p, int batch) {
       case LayerType::Convolutional: {
         const View in = view_of(l.inputs[0], batch);
         ConvLayer& cl = convs_.at(l.index);
+        if (cl.own) {
+          const IgemmConv* k = cl.own.get();
+          const int variant = cl.choice.own;
+          const IgemmWorkspace ws = own_workspace(k->partials_bytes(variant, out));
+          p.steps.push_back({l.index, [=](cudaStream_t s) { k->run(variant, in, out, ws, s); }});
+          break;
+        }
         void* ws = workspace_.get();
         size_t ws_bytes = workspace_.bytes();
         cudnnHandle_t h = cudnn_;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cuda/cuda_check.h"
+#include "cuda/device_math.cuh"
 #include "cuda/kernels.h"
 
 namespace lightnet::cuda {
@@ -18,24 +19,6 @@ __device__ __forceinline__ float to_f(__half v) { return __half2float(v); }
 template <class T> __device__ __forceinline__ T from_f(float v);
 template <> __device__ __forceinline__ float from_f<float>(float v) { return v; }
 template <> __device__ __forceinline__ __half from_f<__half>(float v) { return __float2half_rn(v); }
-
-__device__ __forceinline__ float sigmoid(float x) { return 1.f / (1.f + __expf(-x)); }
-
-// darknet's activations (mish with darknet's softplus threshold of 20).
-__device__ __forceinline__ float activate(float x, Activation a) {
-  switch (a) {
-    case Activation::Linear: return x;
-    case Activation::Relu: return x > 0.f ? x : 0.f;
-    case Activation::Leaky: return x > 0.f ? x : 0.1f * x;
-    case Activation::Logistic: return sigmoid(x);
-    case Activation::Swish: return x * sigmoid(x);
-    case Activation::Mish: {
-      float sp = x > 20.f ? x : (x < -20.f ? __expf(x) : log1pf(__expf(x)));
-      return x * tanhf(sp);
-    }
-  }
-  return x;
-}
 
 inline unsigned blocks_for(int64_t n, int threads = kThreads) { return unsigned((n + threads - 1) / threads); }
 
