@@ -7,9 +7,9 @@
 // small integer weights and activations, half-integer biases) make every output the exact sum itself, so the
 // int8 main loop and split-K must match bit for bit, ties rounded to even. Realistic runs (calibration-like
 // steps, the plan's per-channel weight steps, an all-zero channel) replay the kernel's fp32 epilogue on the host
-// (the same fma, multiply and round-half-even): exact for linear / relu / leaky; within 1 LSB for logistic /
-// swish / mish, whose device exp differs from the host's, and for FP16 input, whose fp32 sums differ from the
-// double reference in the last bits.
+// (the same fma, multiply and round-half-even): exact for linear / relu / leaky; within 1 int8 step for logistic
+// / swish / mish, whose fast device exp / tanh differ from the host's, and for FP16 input, whose fp32 sums differ
+// from the double reference in the last bits (rarely: at most 1% of the outputs).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -268,7 +268,11 @@ void check_quantized_case(const Case& k, const QuantMode& mode, int* tested) {
     for (float v : value) amax = std::max(amax, std::fabs(v));
     pr.output_scale = mode.counting ? 1.f : std::max(0.7f * amax, 1e-3f) / 127.f;
   }
-  const bool exact = mode.counting || (s8_in && piecewise_linear(p.activation));
+  // Exact where the host replays the kernel's fp32 operations; otherwise the output may round the other way:
+  // FP16 input (fp32 sums vs the double reference: rarely) and logistic / swish / mish (the device's __expf and,
+  // under --use_fast_math, tanh.approx.f32 with 2^-11 relative error: often, but by less than one int8 step).
+  const bool approximate_act = !piecewise_linear(p.activation);
+  const bool exact = mode.counting || (s8_in && !approximate_act);
 
   cuda::IgemmConv conv(l, k.cin, pr);
   ASSERT_EQ(conv.input_type(), mode.in);
@@ -332,8 +336,11 @@ void check_quantized_case(const Case& k, const QuantMode& mode, int* tested) {
         const float ref = s8_out ? float(quantize_s8(v, 1.f / pr.output_scale)) : round_half(v);
         const float g = got[1][e];
         if (g == ref) continue;
-        // One step of the output type: 1 for int8, one half ulp (2^-10 of the binade; subnormal below 2^-14).
-        const float step = s8_out ? 1.f : std::ldexp(1.f, std::max(std::ilogb(std::fabs(ref) + 1e-30f), -14) - 10);
+        // One step of the output type: 1 for int8 (the approximations stay below 0.2 steps at 127 steps), one
+        // half ulp (2^-10 of the binade; subnormal below 2^-14), two where tanh.approx adds up to one.
+        const float step = s8_out ? 1.f
+                                  : std::ldexp(1.f, std::max(std::ilogb(std::fabs(ref) + 1e-30f), -14) - 10) *
+                                        (approximate_act ? 2.f : 1.f);
         if (!exact && std::fabs(g - ref) <= step) ++off_by_one;
         else if (++wrong <= 5)
           ADD_FAILURE() << "output (pixel " << px << ", channel " << c - k.out_offset << "): expected " << ref
@@ -342,7 +349,9 @@ void check_quantized_case(const Case& k, const QuantMode& mode, int* tested) {
     EXPECT_EQ(unwritten, 0);
     EXPECT_EQ(outside_touched, 0);
     EXPECT_EQ(wrong, 0);
-    EXPECT_LE(off_by_one, int(outputs / 100)) << "1-step differences should be rare (rounding boundaries only)";
+    if (!approximate_act) {  // fp32 vs double sums: only values within ~1e-6 of a rounding boundary may differ
+      EXPECT_LE(off_by_one, int(outputs / 100)) << "1-step differences should be rare (rounding boundaries only)";
+    }
     cudaGetLastError();
   }
 }
