@@ -71,15 +71,16 @@ class IgemmConv {
 
   // Whether timing this variant for this output is worthwhile (split-K only for few tiles and deep layers).
   bool sensible(int variant, const View& out) const;
-  // Split-K partial sums this variant needs for this output (0 without split-K).
+  // Split-K partial sums this variant needs for this output (0 without split-K): fp32, or int32 (exact) for S8
+  // input.
   size_t partials_bytes(int variant, const View& out) const;
 
   IgemmType input_type() const { return input_; }
   IgemmType output_type() const { return output_; }
 
-  // Launches one variant over these views (out may be a channel slice of a concat), in the element types given
-  // at construction (View::c, strides: elements of those types), on the stream; on Hopper
-  // with programmatic dependent launch, so that it starts while the previous kernel drains.
+  // Launches one variant over these views (out may be a channel slice of a concat; channels and strides count
+  // elements of the types given at construction) on the stream; on Hopper with programmatic dependent launch,
+  // so that it starts while the previous kernel drains.
   void run(int variant, const View& in, const View& out, const IgemmWorkspace& ws, cudaStream_t s) const;
 
  private:
