@@ -121,7 +121,7 @@ void copy_pixels(const View& src, const View& dst, int up, DType dt, cudaStream_
     return row % a == 0 && sp % a == 0 && dp % a == 0 && sb % a == 0 && db % a == 0 &&
            reinterpret_cast<uintptr_t>(src.data) % a == 0 && reinterpret_cast<uintptr_t>(dst.data) % a == 0;
   };
-  int64_t unit = aligned(16) ? 16 : aligned(8) ? 8 : aligned(4) ? 4 : 2;
+  int64_t unit = aligned(16) ? 16 : aligned(8) ? 8 : aligned(4) ? 4 : aligned(2) ? 2 : 1;  // 1: int8
   int units = int(row / unit);
   int64_t total = int64_t(dst.n) * dst.h * dst.w * units;
   if (total == 0) return;
@@ -133,7 +133,8 @@ void copy_pixels(const View& src, const View& dst, int up, DType dt, cudaStream_
   if (unit == 16) LN_COPY(uint4);
   else if (unit == 8) LN_COPY(uint2);
   else if (unit == 4) LN_COPY(uint32_t);
-  else LN_COPY(uint16_t);
+  else if (unit == 2) LN_COPY(uint16_t);
+  else LN_COPY(uint8_t);
 #undef LN_COPY
   LN_CUDA_LAUNCH();
 }
@@ -449,6 +450,41 @@ void launch_concat(const View* srcs, const int* offsets, const int* upsample, in
 
 void launch_upsample(const View& src, const View& dst, int stride, DType dt, cudaStream_t s) {
   copy_pixels(src, dst, stride, dt, s);
+}
+
+namespace {
+__device__ __forceinline__ float load_real(const void* p, int64_t i, DType t, float scale) {
+  if (t == DType::I8) return float(static_cast<const int8_t*>(p)[i]) * scale;
+  if (t == DType::F16) return __half2float(static_cast<const __half*>(p)[i]);
+  return static_cast<const float*>(p)[i];
+}
+__device__ __forceinline__ void store_real(void* p, int64_t i, DType t, float inv_scale, float v) {
+  if (t == DType::I8) static_cast<int8_t*>(p)[i] = int8_t(max(-128, min(127, __float2int_rn(v * inv_scale))));
+  else if (t == DType::F16) static_cast<__half*>(p)[i] = __float2half_rn(v);
+  else static_cast<float*>(p)[i] = v;
+}
+__global__ void upsample_convert_kernel(View src, DType st, float s_scale, View dst, DType dt, float inv_d_scale,
+                                        int up) {
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= int64_t(dst.n) * dst.h * dst.w * dst.c) return;
+  const int c = int(i % dst.c);
+  const int64_t p = i / dst.c;
+  const int x = int(p % dst.w), y = int((p / dst.w) % dst.h), b = int(p / (int64_t(dst.w) * dst.h));
+  const int64_t from = b * src.batch_stride + (int64_t(y / up) * src.w + x / up) * src.pixel_stride + c;
+  const int64_t to = b * dst.batch_stride + (int64_t(y) * dst.w + x) * dst.pixel_stride + c;
+  store_real(dst.data, to, dt, inv_d_scale, load_real(src.data, from, st, s_scale));
+}
+}  // namespace
+
+void launch_upsample_convert(const View& src, DType src_dt, float src_scale, const View& dst, DType dst_dt,
+                             float dst_scale, int stride, cudaStream_t s) {
+  const bool same = src_dt == dst_dt && (src_dt != DType::I8 || src_scale == dst_scale);
+  if (same) return copy_pixels(src, dst, stride, src_dt, s);
+  const int64_t total = int64_t(dst.n) * dst.h * dst.w * dst.c;
+  if (total == 0) return;
+  upsample_convert_kernel<<<blocks_for(total), kThreads, 0, s>>>(src, src_dt, src_scale, dst, dst_dt,
+                                                                 dst_dt == DType::I8 ? 1.f / dst_scale : 1.f, stride);
+  LN_CUDA_LAUNCH();
 }
 
 void launch_maxpool(const View& src, const View& dst, int size, int stride_x, int stride_y, int padding, DType dt,

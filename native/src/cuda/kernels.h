@@ -12,8 +12,8 @@
 
 namespace lightnet::cuda {
 
-enum class DType { F32, F16 };
-inline size_t dtype_size(DType t) { return t == DType::F32 ? 4 : 2; }
+enum class DType { F32, F16, I8 };  // I8: symmetric int8 of an INT8 engine, real value = q · scale
+inline size_t dtype_size(DType t) { return t == DType::F32 ? 4 : t == DType::F16 ? 2 : 1; }
 
 // An NHWC tensor (or a channel slice of one) in device memory. `data` points at channel 0 of pixel 0 of
 // image 0; element (n, y, x, ch) is at data[n*batch_stride + (y*w + x)*pixel_stride + ch].
@@ -57,6 +57,12 @@ void launch_concat(const View* srcs, const int* channel_offsets, const int* upsa
 
 // Nearest-neighbour upsample by an integer stride.
 void launch_upsample(const View& src, const View& dst, int stride, DType dt, cudaStream_t s);
+
+// The same between tensors of an INT8 engine, converting on the way: dst = quantize(src · src_scale) where a
+// side is I8 (round half to even, saturated to [-128, 127], as everywhere in the engine); scales of F16/F32
+// sides are ignored. Same types and scales: a plain copy.
+void launch_upsample_convert(const View& src, DType src_dt, float src_scale, const View& dst, DType dst_dt,
+                             float dst_scale, int stride, cudaStream_t s);
 
 // darknet maxpool: out = (in + padding - size)/stride + 1, window origin at -padding/2, outside = -inf.
 void launch_maxpool(const View& src, const View& dst, int size, int stride_x, int stride_y, int padding, DType dt,
