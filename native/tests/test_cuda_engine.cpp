@@ -804,6 +804,39 @@ TEST(CudaEngine, PinnedAndPageableUploadsGiveEqualResults) {
   EXPECT_THROW(e->pinned_input(-1, 16), std::invalid_argument);
 }
 
+// INT8 on the GPU against the CPU backend's INT8 executor on the same plan (clip value: every range equal,
+// so quantizing where a tensor is produced (GPU) and where an int8 conv reads it (CPU) meet the same grid).
+// The GPU keeps int8 tensors between int8 convs, FP16 elsewhere; the grouped conv runs FP16 (logged).
+TEST(CudaEngine, Int8HeadsMatchCpuInt8) {
+  REQUIRE_GPU();
+  Network net = test_network();
+  BuildOptions o;
+  o.precision = Precision::INT8;
+  o.clip_value = 4;
+  o.quantize_first_layer = false;
+  o.batch = 2;
+  o.backend = "cpu";
+  auto cpu = build_engine(net, o);
+  o.backend = "cuda";
+  auto gpu = build_engine(net, o);
+  EXPECT_EQ(gpu->precision(), Precision::INT8);
+  auto input = random_input(net, 2, 21);
+  auto want = cpu->forward(input.data(), 2), got = gpu->forward(input.data(), 2);
+  ASSERT_EQ(want.size(), got.size());
+  for (size_t k = 0; k < want.size(); ++k) {
+    ASSERT_EQ(want[k].data.size(), got[k].data.size());
+    std::vector<double> ref(want[k].data.begin(), want[k].data.end());
+    EXPECT_LT(relative_error(got[k].data.data(), ref.data(), ref.size()), 2e-2) << "head " << k;
+  }
+  // And the INT8 engine stays close to FP32 (the quantization error itself, not a bug-sized one).
+  auto fp32 = build(net, Precision::FP32, 2);
+  auto exact = fp32->forward(input.data(), 2);
+  for (size_t k = 0; k < exact.size(); ++k) {
+    std::vector<double> ref(exact[k].data.begin(), exact[k].data.end());
+    EXPECT_LT(relative_error(got[k].data.data(), ref.data(), ref.size()), 0.15) << "head " << k;
+  }
+}
+
 TEST(CudaEngine, BadInputIsAnErrorNotACrash) {
   REQUIRE_GPU();
   Network net = test_network();
@@ -812,7 +845,7 @@ TEST(CudaEngine, BadInputIsAnErrorNotACrash) {
   o.gpu_id = 99;
   EXPECT_THROW(build_engine(net, o), std::invalid_argument);
   o.gpu_id = 0;
-  o.precision = Precision::INT8;
+  o.precision = Precision::INT8;  // no calibration images, table or clip value
   EXPECT_THROW(build_engine(net, o), std::invalid_argument);
   Network unloaded = net;
   unloaded.has_weights = false;
