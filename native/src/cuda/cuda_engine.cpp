@@ -180,7 +180,7 @@ class CudaEngine final : public Engine {
   std::vector<PinnedBuffer> pinned_inputs_;  // handed to callers by pinned_input(): uploaded without staging
   std::unique_ptr<HostUploader> uploader_;   // stages every other host image through pinned memory
   bool upload_pageable_ = false;             // LIGHTNET_CUDA_UPLOAD=pageable: the driver's path (to compare)
-  DeviceBuffer sizes_, candidates_, counts_, kept_, kept_counts_, masks_;
+  DeviceBuffer sizes_, candidates_, counts_, kept_, kept_counts_, nms_workspace_, masks_;
   PinnedBuffer sizes_host_, counts_host_, kept_host_, kept_counts_host_, masks_host_;
   std::vector<YoloDecodeParams> yolo_params_;
   bool warned_overflow_ = false;
@@ -370,6 +370,7 @@ void CudaEngine::allocate_postprocess() {
   sizes_host_.resize(sizeof(int2) * b);
   candidates_ = DeviceBuffer(sizeof(GpuDetection) * kMaxCandidates * b);
   kept_ = DeviceBuffer(sizeof(GpuDetection) * kNmsTopK * b);
+  nms_workspace_ = DeviceBuffer(nms_workspace_bytes(b));
   kept_host_.resize(sizeof(GpuDetection) * kNmsTopK * b);
   counts_ = DeviceBuffer(sizeof(int) * b);
   kept_counts_ = DeviceBuffer(sizeof(int) * b);
@@ -673,7 +674,7 @@ std::vector<FrameResult> CudaEngine::detect(const std::vector<ImageView>& images
     }
     if (yolo > 0) {
       launch_nms(candidates_.get<GpuDetection>(), counts_.get<int>(), kMaxCandidates, n, options.nms_threshold,
-                 kept_.get<GpuDetection>(), kept_counts_.get<int>(), stream_);
+                 nms_workspace_.get(), kept_.get<GpuDetection>(), kept_counts_.get<int>(), stream_);
       LN_CUDA(cudaMemcpyAsync(kept_counts_host_.get(), kept_counts_.get(), sizeof(int) * n, cudaMemcpyDeviceToHost,
                               stream_));
       LN_CUDA(cudaMemcpyAsync(counts_host_.get(), counts_.get(), sizeof(int) * n, cudaMemcpyDeviceToHost, stream_));
