@@ -279,7 +279,8 @@ __global__ void yolo_decode_kernel(View head, YoloDecodeParams p, const int2* __
   }
 }
 
-// NMS, in three kernels (the layout of TensorRT's EfficientNMS and torchvision's CUDA NMS):
+// NMS, in four kernels (the layout of TensorRT's EfficientNMS and torchvision's CUDA NMS):
+//   0. nms_keys_kernel, many blocks: the scores as contiguous sort keys;
 //   1. nms_select_kernel, one block per image: the kNmsTopK best candidates by (score desc, index asc), found
 //      by a radix select over the scores held in registers, then sorted in shared memory;
 //   2. nms_mask_kernel, one block per 64×64 tile of the upper triangle: bit j of mask[i][w] says that sorted
@@ -295,6 +296,7 @@ static_assert(kMaxCandidates % kSelectThreads == 0 && kKeysPerThread <= 64 &&
 static_assert(kNmsTopK % 64 == 0 && kNmsWords <= 16, "the walk keeps one mask word per half-warp lane");
 
 struct NmsScratch {
+  uint32_t* keys;            // [batch][kMaxCandidates]: score_key of each candidate
   unsigned long long* mask;  // [batch][kNmsTopK][kNmsWords]; only the upper triangle is written
   GpuDetection* sorted;      // [batch][kNmsTopK]: the selected candidates, best first
   int* count;                // [batch]: how many were selected, min(candidates, kNmsTopK)
@@ -303,6 +305,8 @@ struct NmsScratch {
 NmsScratch nms_scratch(void* workspace, int batch) {
   char* p = static_cast<char*>(workspace);
   NmsScratch s;
+  s.keys = reinterpret_cast<uint32_t*>(p);
+  p += sizeof(uint32_t) * kMaxCandidates * batch;
   s.mask = reinterpret_cast<unsigned long long*>(p);
   p += sizeof(unsigned long long) * kNmsTopK * kNmsWords * batch;
   s.sorted = reinterpret_cast<GpuDetection*>(p);
@@ -337,6 +341,15 @@ __device__ __forceinline__ uint32_t score_key(float score) {
   return max(k, 1u);
 }
 
+// The candidates' scores as contiguous keys, over many blocks: one block reading the scores out of the candidate
+// array itself would pull a whole 32-byte sector per 4-byte score (about 0.8 MB per image) through one SM.
+__global__ void nms_keys_kernel(const GpuDetection* __restrict__ cands, const int* __restrict__ counts, int capacity,
+                                NmsScratch ws) {
+  const int img = blockIdx.y, j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j < min(counts[img], capacity))
+    ws.keys[int64_t(img) * kMaxCandidates + j] = score_key(cands[int64_t(img) * capacity + j].score);
+}
+
 __global__ void __launch_bounds__(kSelectThreads) nms_select_kernel(const GpuDetection* __restrict__ cands,
                                                                     const int* __restrict__ counts, int capacity,
                                                                     NmsScratch ws) {
@@ -353,12 +366,13 @@ __global__ void __launch_bounds__(kSelectThreads) nms_select_kernel(const GpuDet
   const int k = min(n, kNmsTopK);
   const GpuDetection* c = cands + int64_t(img) * capacity;
 
-  // Every score is read once (coalesced) and stays in registers for all the passes below.
+  // Every key is read once (coalesced) and stays in registers for all the passes below.
+  const uint32_t* keys = ws.keys + int64_t(img) * kMaxCandidates;
   uint32_t key[kKeysPerThread];
 #pragma unroll
   for (int r = 0; r < kKeysPerThread; ++r) {
     const int j = r * kSelectThreads + tid;
-    key[r] = j < n ? score_key(c[j].score) : 0u;
+    key[r] = j < n ? keys[j] : 0u;
   }
   uint64_t take = 0;  // bit r: candidate r*kSelectThreads + tid is among the best k
   if (n <= kNmsTopK) {
@@ -518,7 +532,7 @@ __global__ void __launch_bounds__(64) nms_mask_kernel(NmsScratch ws, float thr) 
 // One warp per image. Word w of the sorted list (rows 64w … 64w + 63) is settled in registers: its removed bits
 // (from kept rows of earlier words) come from lane w; row b, if still not removed, is kept and ORs in its own
 // word. Then lane l (and l + 16) ORs the kept rows' mask words for word l > w, half the rows each. The next
-// word's mask words and boxes are loaded while this one is settled.
+// word's own mask words and boxes, and this word's words for later words, load while this one is settled.
 __global__ void __launch_bounds__(32) nms_walk_kernel(NmsScratch ws, GpuDetection* __restrict__ kept,
                                                       int* __restrict__ kept_counts) {
   const int img = blockIdx.x, lane = threadIdx.x;
@@ -544,6 +558,14 @@ __global__ void __launch_bounds__(32) nms_walk_kernel(NmsScratch ws, GpuDetectio
     unsigned long long nd_lo = 0, nd_hi = 0;
     GpuDetection nb_lo{}, nb_hi{};
     if (w + 1 < words) load(w + 1, nd_lo, nd_hi, nb_lo, nb_hi);
+    // Lane l (and l + 16) will OR the kept rows' words for word l > w: loaded before the rows are settled,
+    // so that the loads overlap the serial part below. Half the rows each.
+    const int l = lane & 15, half = lane >> 4;
+    const bool later = l > w && l < words;
+    const int row_base = 64 * w + 32 * half;
+    unsigned long long off[32];
+#pragma unroll
+    for (int b = 0; b < 32; ++b) off[b] = later && row_base + b < n ? mask[(row_base + b) * kNmsWords + l] : 0ull;
     const int rows = min(64, n - 64 * w);
     unsigned long long r = __shfl_sync(0xffffffffu, removed, w);
 #pragma unroll
@@ -561,16 +583,10 @@ __global__ void __launch_bounds__(32) nms_walk_kernel(NmsScratch ws, GpuDetectio
     if (keep >> lane & 1ull) out[n_kept + __popcll(keep & ((1ull << lane) - 1ull))] = b_lo;
     if (keep >> (lane + 32) & 1ull) out[n_kept + __popcll(keep & ((1ull << (lane + 32)) - 1ull))] = b_hi;
     n_kept += __popcll(keep);
-    const int l = lane & 15, half = lane >> 4;
-    if (l > w && l < words) {
-      const unsigned rows_kept = unsigned(keep >> (32 * half));
-      const unsigned long long* m = mask + (64 * w + 32 * half) * kNmsWords + l;
-      unsigned long long acc = 0;
+    const unsigned rows_kept = unsigned(keep >> (32 * half));
 #pragma unroll
-      for (int b = 0; b < 32; ++b)
-        if (rows_kept >> b & 1u) acc |= m[b * kNmsWords];
-      removed |= acc;
-    }
+    for (int b = 0; b < 32; ++b)
+      if (rows_kept >> b & 1u) removed |= off[b];
     removed |= __shfl_xor_sync(0xffffffffu, removed, 16);
     d_lo = nd_lo, d_hi = nd_hi, b_lo = nb_lo, b_hi = nb_hi;
   }
@@ -706,8 +722,8 @@ void launch_yolo_decode(const View& head, const YoloDecodeParams& p, const int2*
 }
 
 size_t nms_workspace_bytes(int batch) {
-  return size_t(batch) * (sizeof(unsigned long long) * kNmsTopK * kNmsWords + sizeof(GpuDetection) * kNmsTopK +
-                          sizeof(int));
+  return size_t(batch) * (sizeof(uint32_t) * kMaxCandidates + sizeof(unsigned long long) * kNmsTopK * kNmsWords +
+                          sizeof(GpuDetection) * kNmsTopK + sizeof(int));
 }
 
 void launch_nms(const GpuDetection* candidates, const int* counts, int capacity, int batch, float nms_threshold,
@@ -717,6 +733,10 @@ void launch_nms(const GpuDetection* candidates, const int* counts, int capacity,
                                 std::to_string(kMaxCandidates) + " (the scores of one image are held in registers)");
   if (batch < 1) return;
   const NmsScratch ws = nms_scratch(workspace, batch);
+  if (capacity > 0) {
+    nms_keys_kernel<<<dim3(blocks_for(capacity), batch), kThreads, 0, s>>>(candidates, counts, capacity, ws);
+    LN_CUDA_LAUNCH();
+  }
   nms_select_kernel<<<batch, kSelectThreads, 0, s>>>(candidates, counts, capacity, ws);
   LN_CUDA_LAUNCH();
   nms_mask_kernel<<<dim3(kNmsWords, kNmsWords, batch), 64, 0, s>>>(ws, nms_threshold);
