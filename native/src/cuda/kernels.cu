@@ -479,7 +479,7 @@ __global__ void __launch_bounds__(kSelectThreads) nms_select_kernel(const GpuDet
   for (int span = 2; span <= size; span <<= 1) {
     for (int j = span >> 1; j > 0; j >>= 1) {
       for (int p = tid; p < size / 2; p += kSelectThreads) {
-        const int i = 2 * j * (p / j) + p % j, l = i + j;
+        const int i = ((p & ~(j - 1)) << 1) | (p & (j - 1)), l = i + j;  // pair p of this step (j: power of 2)
         const unsigned long long a = order[i], b = order[l];
         if (((i & span) == 0) == (a < b)) order[i] = b, order[l] = a;
       }
