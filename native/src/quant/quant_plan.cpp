@@ -49,10 +49,14 @@ std::vector<float> activation_ranges(const Network& net, const BuildOptions& o, 
     return std::vector<float>(tensors, float(o.clip_value));
   }
   const std::string algo = algorithm_id(o);
-  const std::string hash = model_hash(net);
   const std::string& table_path = o.calibration_table;
   std::error_code ec;
-  if (!table_path.empty() && std::filesystem::exists(table_path, ec)) {
+  const bool have_table = !table_path.empty() && std::filesystem::exists(table_path, ec);
+  if (!have_table && o.calibration_list.empty())  // say so before anything reads the model
+    throw std::invalid_argument("precision int8: INT8 layers need activation ranges: give a calibration image "
+                                "list or folder (calibration_list), an existing calibration table, or clip_value");
+  const std::string hash = model_hash(net);
+  if (have_table) {
     const CalibrationTable t = read_calibration_table(table_path);  // corrupt → throws with file:line
     const std::string why = stale_reason(t, algo, hash, tensors);
     if (why.empty()) {
