@@ -29,9 +29,10 @@
 
 namespace lightnet::cuda {
 
-// A variant is a tile shape (block rows × block columns) and a split-K factor (1, 2, 4, 8); the build times
-// the sensible ones per layer.
-constexpr int kIgemmVariants = 28;
+// A variant is a tile shape (block rows × block columns) and a split-K factor (1, 2, 4, 8), or one of the
+// halo shapes for 3×3 stride-1 layers (the input tile loaded once for all 9 taps); the build times the
+// sensible ones per layer.
+constexpr int kIgemmVariants = 31;  // 7 tile shapes × 4 split-K options, then 3 halo shapes (3×3 stride 1)
 std::string igemm_variant_name(int variant);
 
 // Split-K scratch, shared by every layer of an engine (they run one after another on its stream): partial
@@ -76,6 +77,7 @@ class IgemmConv {
   size_t partials_bytes(int variant, const View& out) const;
 
   IgemmType input_type() const { return input_; }
+  bool halo_fits() const;  // the 3×3 stride-1 halo variants apply
   IgemmType output_type() const { return output_; }
 
   // Launches one variant over these views (out may be a channel slice of a concat; channels and strides count
