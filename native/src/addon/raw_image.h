@@ -19,7 +19,12 @@ struct OwnedPixels {
   lightnet::ImageView view() const { return {data.data(), width, height, step, format}; }
 };
 
-// `what` names the argument in errors ("images[2]"). Throws a JS TypeError/RangeError for a malformed image.
+// A checked view of a JS RawImage's pixels in place: valid only during the current JS call (JS may move, detach
+// or rewrite them afterwards), so copy before any work leaves the JS thread. `what` names the argument in
+// errors ("images[2]"). Throws a JS TypeError/RangeError for a malformed image.
+lightnet::ImageView BorrowRawImage(const Napi::Value& value, const std::string& what);
+
+// BorrowRawImage, copied into memory of its own.
 OwnedPixels CopyRawImage(const Napi::Value& value, const std::string& what);
 
 // A RawImage object whose data is a fresh Uint8Array holding a copy of `image`'s rows.
