@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pngjs from "pngjs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ControlledFactory, flush, type GatedDetector } from "./fakeDetector.testutil.js";
 import { FakeRosNode } from "./FakeRosNode.testutil.js";
 import { LightnetNode } from "./LightnetNode.js";
@@ -155,8 +155,7 @@ describe("LightnetNode wiring", () => {
     ros.deliver("/cam0/image", { header, format: "jpeg", data: Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 1, 2]) });
     ros.deliver("/cam1/image", { header, format: "png", data: pngBytes(10, 2, 20) });
     det.calls[0]?.finish();
-    await flush();
-    expect(det.calls[1]?.images).toHaveLength(2); // the corrupt frame and cam1's, batched
+    await vi.waitFor(() => expect(det.calls[1]?.images).toHaveLength(2)); // the corrupt frame and cam1's, batched
     det.gated = false;
     det.calls[1]?.finish();
     await node.whenIdle();
