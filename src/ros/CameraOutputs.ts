@@ -3,7 +3,8 @@
  * mask (with the optional ROI refinement), colour mask, debug overlay (only while subscribed) and
  * pipeline latency. With several cameras every topic gets the camera index (~/out/objects0 ...).
  */
-import type { DetectInput, FrameResult, RawImage } from "../engine/types.js";
+import type { InferredImage } from "../engine/inferredImage.js";
+import type { DetectInput, FrameResult } from "../engine/types.js";
 import type { Detector } from "./detector.js";
 import type { ClassMapping } from "./labelMap.js";
 import { float64Stamped, timeFromNanoseconds, timeToNanoseconds } from "./messages/debugMessages.js";
@@ -20,14 +21,6 @@ const LABEL_NAMES = Object.fromEntries(Object.entries(ObjectLabel).map(([name, v
 export interface Frame {
   header: Header;
   input: DetectInput;
-}
-
-/** A frame as inferred: its size, and its pixels where the node has them (the overlay draws on them). */
-export interface InferredFrame {
-  header: Header;
-  width: number;
-  height: number;
-  image?: RawImage;
 }
 
 export class CameraOutputs {
@@ -55,8 +48,9 @@ export class CameraOutputs {
     return this.#overlay.subscriptionCount() > 0;
   }
 
-  publish(frame: InferredFrame, result: FrameResult, detector: Detector, mapping: readonly ClassMapping[], params: NodeParameters): void {
-    const { header, width, height, image } = frame;
+  /** `image`: the frame's size, and its pixels where known (the overlay is drawn only on pixels). */
+  publish(header: Header, image: InferredImage, result: FrameResult, detector: Detector, mapping: readonly ClassMapping[], params: NodeParameters): void {
+    const { width, height, pixels } = image;
     this.#objects.publish(buildDetectedObjects(header, result.detections, mapping, width, height));
 
     let mask = result.masks[0];
@@ -66,8 +60,8 @@ export class CameraOutputs {
       this.#mask.publish(buildMaskImage(header, mask, params.maskEncoding));
       if (params.isPublishColorMask) this.#colorMask.publish(buildColorMaskImage(header, mask, colormap));
     }
-    if (image !== undefined && this.wantsImage) {
-      this.#overlay.publish(buildOverlayImage(header, image, result.detections, mask === undefined ? undefined : { mask, colormap }));
+    if (pixels !== undefined && this.wantsImage) {
+      this.#overlay.publish(buildOverlayImage(header, pixels, result.detections, mask === undefined ? undefined : { mask, colormap }));
     }
     const now = this.#ros.nowNanoseconds();
     this.#pipelineLatency.publish(float64Stamped(timeFromNanoseconds(now), Number(now - timeToNanoseconds(header.stamp)) / 1e6));

@@ -4,8 +4,9 @@
  * publishes Autoware's messages per camera. Everything ROS goes through RosNodeHandle.
  */
 import type { DetectInput, FrameResult, RawImage } from "../engine/types.js";
+import { inferredImage } from "../engine/inferredImage.js";
 import { isEncodedImage } from "../engine/validateDetectInput.js";
-import { CameraOutputs, type Frame, type InferredFrame } from "./CameraOutputs.js";
+import { CameraOutputs, type Frame } from "./CameraOutputs.js";
 import { checkCompressedFormat } from "./compressedImage.js";
 import type { Detector, DetectorFactory } from "./detector.js";
 import { EngineSupervisor, type SupervisorStatus } from "./EngineSupervisor.js";
@@ -348,7 +349,9 @@ export class LightnetNode {
         const results = await this.#detectChunk(detector, chunk, thresholds);
         chunk.forEach((f, k) => {
           const result = results[k];
-          if (result !== undefined) this.#cameras[f.camera]?.publish(inferredFrame(f.frame, result), result, detector, mapping, params);
+          if (result !== undefined) {
+            this.#cameras[f.camera]?.publish(f.frame.header, inferredImage(f.frame.input, result), result, detector, mapping, params);
+          }
         });
       }
     } finally {
@@ -365,13 +368,4 @@ export class LightnetNode {
 /** A decode failure of the detector (the addon's MediaError), as opposed to an inference failure. */
 function isDecodeError(e: unknown): boolean {
   return e instanceof Error && (e as Error & { code?: string }).code === "LIGHTNET_MEDIA_ERROR";
-}
-
-/** The frame's size (and pixels where known): a RawImage's own, or what the detector decoded. */
-function inferredFrame(frame: Frame, result: FrameResult): InferredFrame {
-  const { header, input } = frame;
-  if (!isEncodedImage(input)) return { header, width: input.width, height: input.height, image: input };
-  const decoded = result.decoded;
-  if (decoded === undefined) throw new Error("the detector returned no decoded size for a CompressedImage");
-  return { header, width: decoded.width, height: decoded.height, ...(decoded.image !== undefined && { image: decoded.image }) };
 }

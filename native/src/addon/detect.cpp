@@ -73,21 +73,21 @@ struct DetectCall {
   std::vector<OwnedPixels> decoded;                  // per input: an encoded image's size (and pixels if asked)
 };
 
-Input ParseEncoded(const Napi::Object& o, const std::string& what) {
+Input ParseEncoded(const Napi::Object& o, const std::string& where) {
   Napi::Env env = o.Env();
+  Input in;
+  in.kind = Input::Kind::Encoded;
+  in.what = where;
+  ReadString(o, "what", in.what);
 #ifndef LIGHTNET_WITH_OPENCV
-  throw Napi::TypeError::New(env, what + ": encoded images need the addon built with OpenCV");
+  throw Napi::TypeError::New(env, in.what + ": cannot decode, the addon was built without OpenCV");
 #endif
   Napi::Value bytes = o.Get("encoded");
   if (!bytes.IsTypedArray() || bytes.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw Napi::TypeError::New(env, what + ".encoded: expected a Uint8Array");
+    throw Napi::TypeError::New(env, where + ".encoded: expected a Uint8Array");
   Napi::Uint8Array data = bytes.As<Napi::Uint8Array>();
-  if (data.ByteLength() == 0) throw Napi::RangeError::New(env, what + ".encoded: empty, expected JPEG/PNG/… bytes");
-  Input in;
-  in.kind = Input::Kind::Encoded;
+  if (data.ByteLength() == 0) throw Napi::RangeError::New(env, where + ".encoded: empty, expected JPEG/PNG/… bytes");
   in.encoded.assign(data.Data(), data.Data() + data.ByteLength());  // small next to the decoded frame
-  in.what = what;
-  ReadString(o, "what", in.what);
   return in;
 }
 
