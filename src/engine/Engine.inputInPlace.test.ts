@@ -138,6 +138,26 @@ describe("detect() with frames in the engine's input buffers", () => {
     expect(() => handle.detect([frames[0]!], options)).toThrow("engine is closed");
   });
 
+  // JS that runs while the addon reads the arguments (here a getter of the second image) detaches the first
+  // image's buffer: the addon notices before copying, and rejects instead of reading freed memory.
+  it("a buffer detached by JS during argument reading is an error, not a read of freed memory", async () => {
+    const handle = await loadNative().buildEngine({ cfg: smallDetSemaseg(dir), seed: 5, backend: "cpu", batch: 2 });
+    const first = { ...frames[0]!, data: frames[0]!.data.slice() };
+    const second = {
+      ...frames[1]!,
+      get width() {
+        structuredClone(first.data.buffer, { transfer: [first.data.buffer] }); // detaches first.data
+        return frames[1]!.width;
+      },
+    };
+    const needed = first.step * (first.height - 1) + first.width * 3;
+    expect(() => handle.detect([first, second], { scoreThreshold: 0.5, nmsThreshold: 0.45 })).toThrow(
+      `images[0].data: 0 bytes, expected at least ${needed}`,
+    );
+    expect((await handle.detect([frames[0]!], { scoreThreshold: 0.5, nmsThreshold: 0.45 }))[0]!.timing.inferenceMs).toBeGreaterThan(0);
+    handle.close();
+  });
+
   // The engine idle but its buffers taken by a call still waiting for a worker thread: libuv's pool (4 threads)
   // is kept busy by calls on another engine, so the first call below fills the buffers and waits; the second
   // finds the engine lock free and must still leave those buffers alone.

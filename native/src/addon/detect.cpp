@@ -181,17 +181,20 @@ Napi::Value QueueDetect(const Napi::CallbackInfo& info, std::shared_ptr<EngineSl
   call->options.nms_threshold = static_cast<float>(nms);
 
   Napi::Array list = info[0].As<Napi::Array>();
-  std::vector<std::pair<size_t, lightnet::ImageView>> raw;  // views of JS memory: this JS call only
+  std::vector<std::pair<size_t, JsRawImage>> js;
   for (uint32_t i = 0; i < list.Length(); ++i) {
     const std::string what = "images[" + std::to_string(i) + "]";
     Napi::Value item = list.Get(i);
     if (item.IsObject() && item.As<Napi::Object>().Has("encoded")) {
       call->inputs.push_back(ParseEncoded(item.As<Napi::Object>(), what));
     } else {
-      raw.emplace_back(i, BorrowRawImage(item, what));
+      js.emplace_back(i, ReadRawImage(item, what));
       call->inputs.emplace_back();
     }
   }
+  // No JS runs from here until the pixels are copied, so these views of JS memory stay valid that long.
+  std::vector<std::pair<size_t, lightnet::ImageView>> raw;
+  for (const auto& [i, image] : js) raw.emplace_back(i, image.Pixels());
   PlaceRawImages(*slot, *call, raw);
   return QueueTask(
       env, "lightnet.detect",
