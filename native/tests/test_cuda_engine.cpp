@@ -308,6 +308,22 @@ TEST(CudaEngine, Fp16HeadsMatchReference) {
   expect_heads_match(net, *e, 1, 1e-2, 8);
 }
 
+// Every group-1 conv on the own implicit-GEMM kernels (the grouped one stays on cuDNN), in both concat layouts.
+TEST(CudaEngine, Fp16OwnKernelsMatchReference) {
+  REQUIRE_GPU();
+  Network net = test_network();
+  ::setenv("LIGHTNET_CUDA_CONV", "own", 1);
+  for (const char* concat : {"inplace", "copy"}) {
+    SCOPED_TRACE(concat);
+    ::setenv("LIGHTNET_CUDA_CONCAT", concat, 1);
+    auto e = build(net, Precision::FP16, 2);
+    expect_heads_match(net, *e, 2, 1e-2, 14);
+    expect_heads_match(net, *e, 1, 1e-2, 15);
+  }
+  ::unsetenv("LIGHTNET_CUDA_CONCAT");
+  ::unsetenv("LIGHTNET_CUDA_CONV");
+}
+
 TEST(CudaEngine, BatchesAndChunksMatchSingleImages) {
   REQUIRE_GPU();
   Network net = test_network();
@@ -360,54 +376,6 @@ TEST(CudaMemoryPlan, FusesAnUpsampleOnlyIntoTheConcatThatCopiesIt) {
   two.layers.push_back(extra);
   o.concat_in_place = false;
   EXPECT_FALSE(cuda::plan_memory(two, o).upsample_fused[up]);
-}
-
-// The GPU NMS against lightnet::nms on the best kNmsTopK candidates. Boxes have integer corners in a small
-// grid, so every IoU is a ratio of small integers and none lies within rounding of the threshold.
-TEST(CudaEngine, NmsMatchesCpuNmsOnTheTopCandidates) {
-  REQUIRE_GPU();
-  const float thr = 0.4501f;
-  std::mt19937 rng(41);
-  for (int n : {37, 1000, 3000}) {
-    std::vector<int> rank(n);
-    std::iota(rank.begin(), rank.end(), 0);
-    std::shuffle(rank.begin(), rank.end(), rng);
-    std::vector<cuda::GpuDetection> cands(n);
-    std::vector<Detection> top;
-    for (int i = 0; i < n; ++i) {
-      auto& c = cands[i];
-      c.class_id = int(rng() % 3);
-      c.score = float(rank[i] + 1) / float(n + 1);  // distinct scores: one order
-      c.x = float(rng() % 40); c.y = float(rng() % 40);
-      c.width = float(1 + rng() % 8); c.height = float(1 + rng() % 8);
-      if (rank[i] >= n - cuda::kNmsTopK) top.push_back({c.class_id, c.score, c.x, c.y, c.width, c.height});
-    }
-    const auto expected = nms(top, thr);
-    cuda::GpuDetection *d_cands = nullptr, *d_kept = nullptr;
-    int *d_counts = nullptr, *d_kept_counts = nullptr;
-    ASSERT_EQ(cudaMalloc(&d_cands, sizeof(cuda::GpuDetection) * n), cudaSuccess);
-    ASSERT_EQ(cudaMalloc(&d_kept, sizeof(cuda::GpuDetection) * cuda::kNmsTopK), cudaSuccess);
-    ASSERT_EQ(cudaMalloc(&d_counts, sizeof(int)), cudaSuccess);
-    ASSERT_EQ(cudaMalloc(&d_kept_counts, sizeof(int)), cudaSuccess);
-    ASSERT_EQ(cudaMemcpy(d_cands, cands.data(), sizeof(cuda::GpuDetection) * n, cudaMemcpyHostToDevice), cudaSuccess);
-    ASSERT_EQ(cudaMemcpy(d_counts, &n, sizeof(int), cudaMemcpyHostToDevice), cudaSuccess);
-    cuda::launch_nms(d_cands, d_counts, n, 1, thr, d_kept, d_kept_counts, nullptr);
-    int kept_count = -1;
-    ASSERT_EQ(cudaMemcpy(&kept_count, d_kept_counts, sizeof(int), cudaMemcpyDeviceToHost), cudaSuccess);
-    ASSERT_EQ(kept_count, int(expected.size())) << n << " candidates";
-    std::vector<cuda::GpuDetection> kept(kept_count);
-    ASSERT_EQ(cudaMemcpy(kept.data(), d_kept, sizeof(cuda::GpuDetection) * kept_count, cudaMemcpyDeviceToHost),
-              cudaSuccess);
-    for (int k = 0; k < kept_count; ++k) {
-      const Detection& e = expected[k];
-      EXPECT_TRUE(kept[k].score == e.score && kept[k].class_id == e.class_id && kept[k].x == e.x &&
-                  kept[k].y == e.y && kept[k].width == e.width && kept[k].height == e.height)
-          << n << " candidates, kept box " << k;
-    }
-    for (void* p : {static_cast<void*>(d_cands), static_cast<void*>(d_kept), static_cast<void*>(d_counts),
-                    static_cast<void*>(d_kept_counts)})
-      cudaFree(p);
-  }
 }
 
 // Reference full-frame path: bilinear (OpenCV INTER_LINEAR) in double, forward, decode, NMS.
@@ -788,6 +756,39 @@ TEST(CudaEngine, PinnedAndPageableUploadsGiveEqualResults) {
   EXPECT_THROW(e->pinned_input(-1, 16), std::invalid_argument);
 }
 
+// INT8 on the GPU against the CPU backend's INT8 executor on the same plan (clip value: every range equal,
+// so quantizing where a tensor is produced (GPU) and where an int8 conv reads it (CPU) meet the same grid).
+// The GPU keeps int8 tensors between int8 convs, FP16 elsewhere; the grouped conv runs FP16 (logged).
+TEST(CudaEngine, Int8HeadsMatchCpuInt8) {
+  REQUIRE_GPU();
+  Network net = test_network();
+  BuildOptions o;
+  o.precision = Precision::INT8;
+  o.clip_value = 4;
+  o.quantize_first_layer = false;
+  o.batch = 2;
+  o.backend = "cpu";
+  auto cpu = build_engine(net, o);
+  o.backend = "cuda";
+  auto gpu = build_engine(net, o);
+  EXPECT_EQ(gpu->precision(), Precision::INT8);
+  auto input = random_input(net, 2, 21);
+  auto want = cpu->forward(input.data(), 2), got = gpu->forward(input.data(), 2);
+  ASSERT_EQ(want.size(), got.size());
+  for (size_t k = 0; k < want.size(); ++k) {
+    ASSERT_EQ(want[k].data.size(), got[k].data.size());
+    std::vector<double> ref(want[k].data.begin(), want[k].data.end());
+    EXPECT_LT(relative_error(got[k].data.data(), ref.data(), ref.size()), 2e-2) << "head " << k;
+  }
+  // And the INT8 engine stays close to FP32 (the quantization error itself, not a bug-sized one).
+  auto fp32 = build(net, Precision::FP32, 2);
+  auto exact = fp32->forward(input.data(), 2);
+  for (size_t k = 0; k < exact.size(); ++k) {
+    std::vector<double> ref(exact[k].data.begin(), exact[k].data.end());
+    EXPECT_LT(relative_error(got[k].data.data(), ref.data(), ref.size()), 0.15) << "head " << k;
+  }
+}
+
 TEST(CudaEngine, BadInputIsAnErrorNotACrash) {
   REQUIRE_GPU();
   Network net = test_network();
@@ -796,7 +797,7 @@ TEST(CudaEngine, BadInputIsAnErrorNotACrash) {
   o.gpu_id = 99;
   EXPECT_THROW(build_engine(net, o), std::invalid_argument);
   o.gpu_id = 0;
-  o.precision = Precision::INT8;
+  o.precision = Precision::INT8;  // no calibration images, table or clip value
   EXPECT_THROW(build_engine(net, o), std::invalid_argument);
   Network unloaded = net;
   unloaded.has_weights = false;

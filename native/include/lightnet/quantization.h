@@ -6,6 +6,7 @@
 // over images on the CPU fp32 path, or clip_value), per-output-channel weight scales, and 2:4 pruning of
 // `sparse=1` layers. Scales are symmetric: q = clamp(round(x / scale), -128, 127), scale = amax / 127.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -16,6 +17,13 @@
 #include "lightnet/network.h"
 
 namespace lightnet {
+
+// q = clamp(round-half-even(x · inv_scale), -128, 127) with inv_scale = 1 / scale: the one quantization rule
+// of every backend (activations and weights), TensorRT's. The product with the inverse is what is rounded, so
+// that backends agree bit for bit.
+inline int8_t quantize_s8(float x, float inv_scale) {
+  return int8_t(std::fmin(127.f, std::fmax(-128.f, std::nearbyint(x * inv_scale))));
+}
 
 // One layer's part of the plan. Only [convolutional] layers compute in a chosen precision; the other layers
 // move whatever their inputs hold (an INT8 backend may keep them in int8 when every neighbour is int8).

@@ -40,18 +40,13 @@ std::string layer_error(const Layer& l, const std::string& what) {
          std::to_string(l.cfg_line) + "): " + what;
 }
 
-// q = clamp(round-half-even(x / scale), -128, 127): TensorRT's symmetric int8 quantization.
-inline float quantize(float x, float inv_scale) {
-  return std::fmin(127.f, std::fmax(-128.f, std::nearbyint(x * inv_scale)));
-}
-
 // A conv layer with its weights replaced by their int8 reconstruction w_q · s_w[oc] (fake quantization).
 [[maybe_unused]] Layer fake_quantized_weights(const Layer& l, const LayerQuantization& q) {
   Layer f = l;
   const size_t per = l.weights.size() / q.weight_scales.size();
   for (size_t i = 0; i < f.weights.size(); ++i) {
     const float s = q.weight_scales[i / per];
-    f.weights[i] = quantize(l.weights[i], 1.f / s) * s;
+    f.weights[i] = quantize_s8(l.weights[i], 1.f / s) * s;
   }
   return f;
 }
@@ -117,7 +112,7 @@ class OnednnConv {
       std::vector<int8_t> wq(l.weights.size());
       const size_t per = l.weights.size() / size_t(os.c);
       for (size_t i = 0; i < wq.size(); ++i)
-        wq[i] = int8_t(quantize(l.weights[i], 1.f / q.weight_scales[i / per]));
+        wq[i] = quantize_s8(l.weights[i], 1.f / q.weight_scales[i / per]);
       memory w_user({wdims, s8, wtag}, eng, wq.data());
       dnnl::reorder(w_user, weights_).execute(s, w_user, weights_);
       s.wait();
@@ -272,7 +267,7 @@ class QuantizedExecutor : public Executor {
     const size_t n = size_t(l.input_shapes[0].size()) * batch;
     scratch_.resize(std::max(scratch_.size(), n));
     const float inv = 1.f / q.input_scale;
-    for (size_t i = 0; i < n; ++i) scratch_[i] = quantize(in[i], inv) * q.input_scale;
+    for (size_t i = 0; i < n; ++i) scratch_[i] = quantize_s8(in[i], inv) * q.input_scale;
     convolution_reference(it->second, scratch_.data(), out, batch);
   }
   std::map<int, Layer> fake_;

@@ -42,6 +42,7 @@ struct ConvChoice {
   bool fused = false;      // conv + bias + activation in one cuDNN call
   size_t workspace = 0;    // bytes, at the engine's maximum batch
   int graph = -1;          // ≥ 0: the cuDNN graph (GraphConv) candidate taken instead of the legacy call
+  int own = -1;            // ≥ 0: the own implicit-GEMM kernel (IgemmConv) of this tile variant instead of cuDNN
 };
 
 class CudnnConv {

@@ -12,8 +12,8 @@
 
 namespace lightnet::cuda {
 
-enum class DType { F32, F16 };
-inline size_t dtype_size(DType t) { return t == DType::F32 ? 4 : 2; }
+enum class DType { F32, F16, I8 };  // I8: symmetric int8 of an INT8 engine, real value = q · scale
+inline size_t dtype_size(DType t) { return t == DType::F32 ? 4 : t == DType::F16 ? 2 : 1; }
 
 // An NHWC tensor (or a channel slice of one) in device memory. `data` points at channel 0 of pixel 0 of
 // image 0; element (n, y, x, ch) is at data[n*batch_stride + (y*w + x)*pixel_stride + ch].
@@ -58,6 +58,12 @@ void launch_concat(const View* srcs, const int* channel_offsets, const int* upsa
 // Nearest-neighbour upsample by an integer stride.
 void launch_upsample(const View& src, const View& dst, int stride, DType dt, cudaStream_t s);
 
+// The same between tensors of an INT8 engine, converting on the way: dst = quantize(src · src_scale) where a
+// side is I8 (round half to even, saturated to [-128, 127], as everywhere in the engine); scales of F16/F32
+// sides are ignored. Same types and scales: a plain copy.
+void launch_upsample_convert(const View& src, DType src_dt, float src_scale, const View& dst, DType dst_dt,
+                             float dst_scale, int stride, cudaStream_t s);
+
 // darknet maxpool: out = (in + padding - size)/stride + 1, window origin at -padding/2, outside = -inf.
 void launch_maxpool(const View& src, const View& dst, int size, int stride_x, int stride_y, int padding, DType dt,
                     cudaStream_t s);
@@ -67,7 +73,7 @@ void launch_shortcut(const View& a, const View& b, const View& dst, Activation a
 
 // One [yolo] head: candidates with score ≥ threshold appended per image to out[n*capacity + …]; counts[n] is
 // incremented for every candidate (it may end above capacity: those beyond were dropped). One atomic per warp
-// and image, not per candidate.
+// and image for all classes, not per candidate or class. The order within an image is not specified.
 struct YoloDecodeParams {
   int classes = 0, anchors = 0;      // anchors used by this head (mask size)
   float anchor_wh[2 * 16] = {};      // masked anchors, network-input pixels
@@ -79,13 +85,17 @@ constexpr int kMaxAnchorsPerHead = 16;
 void launch_yolo_decode(const View& head, const YoloDecodeParams& p, const int2* image_sizes, float score_threshold,
                         GpuDetection* out, int* counts, int capacity, DType dt, cudaStream_t s);
 
-// Class-wise greedy NMS per image, one block each: the kNmsTopK best of min(counts[n], capacity) candidates
-// (as TensorRT's EfficientNMS takes its top-k) are found by bisecting the score, sorted in shared memory and
-// suppressed there; kept[n*kNmsTopK + …] in descending score, kept_counts[n].
+// Class-wise greedy NMS per image on the GPU: of the first min(counts[n], capacity) candidates, the kNmsTopK
+// best by descending score (as TensorRT's EfficientNMS takes its top-k; equal scores: the lower index first,
+// as std::stable_sort orders them) go through greedy NMS, exactly as lightnet::nms on those candidates in that
+// order (IoU > nms_threshold within a class suppresses the lower one). kept[n*kNmsTopK + …] in descending
+// score, kept_counts[n] of them. `workspace` holds nms_workspace_bytes(batch) of device memory; capacity ≤
+// kMaxCandidates.
 constexpr int kMaxCandidates = 32768;  // decode capacity per image
 constexpr int kNmsTopK = 1024;
+size_t nms_workspace_bytes(int batch);
 void launch_nms(const GpuDetection* candidates, const int* counts, int capacity, int batch, float nms_threshold,
-                GpuDetection* kept, int* kept_counts, cudaStream_t s);
+                void* workspace, GpuDetection* kept, int* kept_counts, cudaStream_t s);
 
 // Argmax over channels per pixel → class ids (n × h × w bytes).
 void launch_argmax(const View& head, uint8_t* out, DType dt, cudaStream_t s);

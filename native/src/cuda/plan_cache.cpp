@@ -18,7 +18,7 @@ namespace lightnet::cuda {
 namespace {
 
 constexpr const char* kMagic = "lightnet-cuda-plan";
-constexpr int kFormat = 2;
+constexpr int kFormat = 3;  // 3: own kernels (ConvChoice::own)
 
 using Hasher = Fnv1a;
 
@@ -64,6 +64,7 @@ PlanKey make_plan_key(const Network& net, Precision precision, int batch, int de
     << " cuda_runtime=" << runtime << " driver=" << driver << " cudnn=" << cudnnGetVersion();
   if (const char* heur = std::getenv("LIGHTNET_CUDNN_HEUR")) d << " heur=" << heur;  // candidate lists differ
   if (const char* concat = std::getenv("LIGHTNET_CUDA_CONCAT")) d << " concat=" << concat;
+  if (const char* conv = std::getenv("LIGHTNET_CUDA_CONV")) d << " conv=" << conv;
   Hasher h;
   hash_network(h, net);
   h.text(d.str());
@@ -102,7 +103,7 @@ std::optional<PlanContents> load_plan(const std::string& path, const PlanKey& ke
   for (int i = 0; i < count; ++i) {
     int layer = 0, fused = 0;
     ConvChoice c;
-    if (!(in >> word >> layer >> c.algo >> c.math >> fused >> c.workspace >> c.graph) || word != "conv") {
+    if (!(in >> word >> layer >> c.algo >> c.math >> fused >> c.workspace >> c.graph >> c.own) || word != "conv") {
       why = path + ": corrupt (conv entry " + std::to_string(i) + " of " + std::to_string(count) + ")";
       return std::nullopt;
     }
@@ -122,7 +123,7 @@ bool save_plan(const std::string& path, const PlanKey& key, const PlanContents& 
     out << kMagic << " " << kFormat << "\nkey " << hex(key.hash) << " " << key.description << "\n";
     out << "concat_in_place " << (plan.concat_in_place ? 1 : 0) << "\nconvs " << plan.convs.size() << "\n";
     for (const auto& [layer, c] : plan.convs)
-      out << "conv " << layer << " " << c.algo << " " << c.math << " " << (c.fused ? 1 : 0) << " " << c.workspace << " " << c.graph << "\n";
+      out << "conv " << layer << " " << c.algo << " " << c.math << " " << (c.fused ? 1 : 0) << " " << c.workspace << " " << c.graph << " " << c.own << "\n";
     out << "end\n";
     if (!out) { why = "cannot write " + tmp; std::remove(tmp.c_str()); return false; }
   }

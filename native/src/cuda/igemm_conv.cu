@@ -1,0 +1,557 @@
+// Implicit-GEMM convolution (see igemm_conv.h): cp.async multi-stage tiles in shared memory, ldmatrix,
+// mma.sync with fp32 (FP16 input) or int32 (INT8 input) accumulators, bias + activation (+ requantization) in
+// registers, one store per output.
+//
+// Both input types share one kernel: everything before the mma works on bytes. A 16-byte chunk holds 8 halves
+// or 16 int8 values, a stage is 64 bytes of depth per row, and ldmatrix's b16 fragments are byte-for-byte the
+// fragments of m16n8k16.f16 and of m16n8k32.s8 (thread (g, t) holds bytes 4t..4t+3 of row g in both), so the
+// shared-memory layout and addressing are the same and only the mma instruction and accumulator type differ.
+#include "cuda/igemm_conv.h"
+
+#include <cuda_fp16.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "cuda/cuda_check.h"
+#include "cuda/device_math.cuh"
+#include "lightnet/quantization.h"
+
+namespace lightnet::cuda {
+namespace {
+
+constexpr int kChunkBytes = 16;                  // one cp.async / one ldmatrix row
+constexpr int kStageBytes = 64;                  // depth per pipeline stage and row: 4 chunks
+constexpr int kMmaBytes = 32;                    // depth of one mma: 16 halves or 32 int8
+constexpr int kRowPitch = kStageBytes + 16;      // bytes per shared row: 80 keeps ldmatrix free of bank conflicts
+constexpr int kStages = 4;                       // cp.async pipeline depth: three tiles in flight while one is used
+constexpr int kWeightRowsAlign = 128;            // the widest block's columns: weights padded so loads need no checks
+
+__device__ __forceinline__ void mma_f16(float (&c)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+__device__ __forceinline__ void mma_s8(int (&c)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// What the kernel needs to know about its input element type.
+template <class T>
+struct InputTraits;
+template <>
+struct InputTraits<__half> {
+  using Acc = float;    // fp32 accumulators
+  using Acc4 = float4;  // split-K partials
+  static constexpr int kPerChunk = 8;
+  __device__ static void mma(float (&c)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) { mma_f16(c, a, b0, b1); }
+};
+template <>
+struct InputTraits<int8_t> {
+  using Acc = int;      // exact: |Σ| ≤ 128 · 127 · depth stays below 2^31 for any depth under 132 000
+  using Acc4 = int4;
+  static constexpr int kPerChunk = 16;
+  __device__ static void mma(int (&c)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) { mma_s8(c, a, b0, b1); }
+};
+
+struct ConvArgs {
+  const void* x;     // __half or int8_t
+  int64_t x_batch_stride;
+  int x_pixel_stride, in_h, in_w, in_c;
+  void* y;           // __half or int8_t
+  int64_t y_batch_stride;
+  int y_pixel_stride, out_h, out_w, out_c;
+  bool y_pairs;  // output channels may be stored two at a time (2-element aligned)
+  const void* w;  // [cout padded][depth_padded], the input's type
+  const float* bias;   // [cout padded]
+  const float* scale;  // INT8 input: [cout padded] s_in · s_w[c], the accumulator's step per channel
+  float inv_output_scale;  // INT8 output: 1 / the output tensor's step
+  int depth, depth_padded;
+  int kernel_w, stride_y, stride_x, padding, dilation;
+  int rows;  // batch × out_h × out_w
+  Activation act;
+  // Split-K (gridDim.z > 1): each z takes a share of the depth; partial sums go to `partials`, and the last
+  // block of a tile to arrive (counted in `arrivals`, reset by it for the next launch) adds them and stores.
+  void* partials;  // float4 (FP16 input) or int4 (INT8 input, exact)
+  int* arrivals;
+  int k_tiles_per_split;
+};
+
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  const int bytes = valid ? 16 : 0;  // 0: nothing is read, the 16 bytes are zero-filled (padding, tails)
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+
+// Programmatic dependent launch (Hopper): a kernel may start while its predecessor finishes; it waits here
+// before touching the predecessor's output, and lets its own successor start once its main loop is done.
+__device__ __forceinline__ void wait_for_predecessor() {
+#if __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void allow_successor() {
+#if __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;\n" ::);
+#endif
+}
+
+__device__ __forceinline__ void ldmatrix_x4(unsigned (&r)[4], const unsigned char* p) {
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(s));
+}
+
+// The value before the activation: FP16 input accumulates real values; INT8 input counts steps of
+// s_in · s_w[c], rescaled with one correctly rounded fma (so that a host can reproduce it bit for bit).
+__device__ __forceinline__ float dequantize(float acc, const ConvArgs& a, int n) { return acc + a.bias[n]; }
+__device__ __forceinline__ float dequantize(int acc, const ConvArgs& a, int n) {
+  return __fmaf_rn(__int2float_rn(acc), a.scale[n], a.bias[n]);
+}
+
+// INT8 output: q = clamp(round-half-even(v · (1 / s_out)), -128, 127), lightnet::quantize_s8 on the device.
+__device__ __forceinline__ signed char requantize(float v, float inv_scale) {
+  return static_cast<signed char>(max(-128, min(127, __float2int_rn(__fmul_rn(v, inv_scale)))));
+}
+__device__ __forceinline__ void store_one(__half* p, float v, float) { *p = __float2half_rn(v); }
+__device__ __forceinline__ void store_one(int8_t* p, float v, float inv) { *p = requantize(v, inv); }
+__device__ __forceinline__ void store_pair(__half* p, float v0, float v1, float) {
+  *reinterpret_cast<__half2*>(p) = __floats2half2_rn(v0, v1);
+}
+__device__ __forceinline__ void store_pair(int8_t* p, float v0, float v1, float inv) {
+  *reinterpret_cast<char2*>(p) = make_char2(requantize(v0, inv), requantize(v1, inv));
+}
+
+// BM output pixels × BN output channels per block; WM × WN warps, each owning a (BM/WM) × (BN/WN) tile.
+// In: __half or int8_t (input and weights); Out: __half or int8_t.
+template <class In, class Out, int BM, int BN, int WM, int WN>
+__global__ void __launch_bounds__(WM * WN * 32) igemm_conv_kernel(const ConvArgs a) {
+#if __CUDA_ARCH__ >= 800  // cp.async, ldmatrix and these mma shapes need Ampere or newer (host side checks too)
+  using Traits = InputTraits<In>;
+  using Acc = typename Traits::Acc;
+  using Acc4 = typename Traits::Acc4;
+  constexpr int kThreads = WM * WN * 32;
+  constexpr int kBlockK = kStageBytes / int(sizeof(In));  // depth elements per stage
+  constexpr int kPerChunk = Traits::kPerChunk;
+  constexpr int kChunks = kStageBytes / kChunkBytes;  // 16-byte chunks per row and stage
+  constexpr int kALoads = BM * kChunks / kThreads;
+  constexpr int kBLoads = BN * kChunks / kThreads;
+  constexpr int TM = BM / WM, TN = BN / WN;     // warp tile
+  constexpr int MT = TM / 16, NT = TN / 8;      // mma tiles per warp
+  static_assert(kALoads * kThreads == BM * kChunks && kBLoads * kThreads == BN * kChunks, "loads must tile");
+  static_assert(TM % 16 == 0 && TN % 16 == 0, "warp tile: 16-row and 16-column multiples");
+
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  unsigned char* const sa = smem_raw;                        // [kStages][BM][kRowPitch] bytes
+  unsigned char* const sb = sa + kStages * BM * kRowPitch;   // [kStages][BN][kRowPitch] bytes
+  const In* const x = static_cast<const In*>(a.x);
+  const In* const w = static_cast<const In*>(a.w);
+
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int wm = warp % WM, wn = warp / WM;
+  const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
+  const int out_hw = a.out_h * a.out_w;
+
+  // Every thread loads the same chunk column of its rows in every stage (kThreads is a multiple of kChunks),
+  // so the output pixel behind each of its A rows is decoded once, here.
+  const int chunk = tid % kChunks;
+  int a_iy[kALoads], a_ix[kALoads];
+  const In* a_base[kALoads];
+  for (int i = 0; i < kALoads; ++i) {
+    const int row = (tid + i * kThreads) / kChunks, m = m0 + row;
+    const int img = m / out_hw, rem = m - img * out_hw;
+    const int oy = rem / a.out_w, ox = rem - oy * a.out_w;
+    a_iy[i] = m < a.rows ? oy * a.stride_y - a.padding : -(1 << 28);  // out of range rows never load
+    a_ix[i] = ox * a.stride_x - a.padding;
+    a_base[i] = x + (m < a.rows ? img : 0) * a.x_batch_stride;
+  }
+
+  auto load_a = [&](int stage, int k_tile) {
+    // A: this thread's chunk is kPerChunk channels of one filter tap.
+    const int k = k_tile * kBlockK + chunk * kPerChunk;
+    const int tap = k / a.in_c, c = k - tap * a.in_c;
+    const int ky = tap / a.kernel_w, kx = tap - ky * a.kernel_w;
+    const bool k_ok = k < a.depth;
+    unsigned char* sa_stage = sa + stage * BM * kRowPitch;
+    for (int i = 0; i < kALoads; ++i) {
+      const int row = (tid + i * kThreads) / kChunks;
+      const int iy = a_iy[i] + ky * a.dilation, ix = a_ix[i] + kx * a.dilation;
+      const bool ok = k_ok && iy >= 0 && iy < a.in_h && ix >= 0 && ix < a.in_w;
+      const In* src = ok ? a_base[i] + (int64_t(iy) * a.in_w + ix) * a.x_pixel_stride + c : x;
+      cp_async16(sa_stage + row * kRowPitch + chunk * kChunkBytes, src, ok);
+    }
+  };
+  auto load_b = [&](int stage, int k_tile) {  // weights rows are padded: every load is in bounds
+    unsigned char* sb_stage = sb + stage * BN * kRowPitch;
+    for (int i = 0; i < kBLoads; ++i) {
+      const int idx = tid + i * kThreads, row = idx / kChunks, col = idx % kChunks;
+      const In* src = w + int64_t(n0 + row) * a.depth_padded + k_tile * kBlockK + col * kPerChunk;
+      cp_async16(sb_stage + row * kRowPitch + col * kChunkBytes, src, true);
+    }
+  };
+
+  Acc acc[MT][NT][4];
+  for (int i = 0; i < MT; ++i)
+    for (int j = 0; j < NT; ++j)
+      for (int r = 0; r < 4; ++r) acc[i][j][r] = 0;
+
+  const int k_begin = blockIdx.z * a.k_tiles_per_split;
+  const int k_tiles = min(a.depth_padded / kBlockK - k_begin, a.k_tiles_per_split);
+  // The weights do not depend on the previous layer: their first stages load before waiting for it.
+  for (int s = 0; s < kStages - 1; ++s)
+    if (s < k_tiles) load_b(s, k_begin + s);
+  wait_for_predecessor();
+  for (int s = 0; s < kStages - 1; ++s) {
+    if (s < k_tiles) load_a(s, k_begin + s);
+    cp_async_commit();  // group s holds A(s) (and, for s = 0, every early B): complete when stage s is needed
+  }
+  for (int kt = 0; kt < k_tiles; ++kt) {
+    cp_async_wait<kStages - 2>();
+    __syncthreads();  // stage kt has landed for every thread, and stage kt-1 is no longer read
+    const int next = kt + kStages - 1;
+    if (next < k_tiles) {
+      load_a(next % kStages, k_begin + next);
+      load_b(next % kStages, k_begin + next);
+    }
+    cp_async_commit();
+
+    const unsigned char* A = sa + (kt % kStages) * BM * kRowPitch;
+    const unsigned char* B = sb + (kt % kStages) * BN * kRowPitch;
+#pragma unroll
+    for (int kk = 0; kk < kStageBytes; kk += kMmaBytes) {
+      unsigned af[MT][4], bf[NT][2];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+        ldmatrix_x4(af[mt], A + (wm * TM + mt * 16 + (lane & 15)) * kRowPitch + kk + (lane >> 4) * 16);
+#pragma unroll
+      for (int nt = 0; nt < NT; nt += 2) {
+        unsigned r[4];
+        ldmatrix_x4(r, B + (wn * TN + nt * 8 + (lane & 7) + ((lane >> 4) << 3)) * kRowPitch + kk +
+                           ((lane >> 3) & 1) * 16);
+        bf[nt][0] = r[0]; bf[nt][1] = r[1];
+        bf[nt + 1][0] = r[2]; bf[nt + 1][1] = r[3];
+      }
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt) Traits::mma(acc[mt][nt], af[mt], bf[nt][0], bf[nt][1]);
+    }
+  }
+  cp_async_wait<0>();
+  allow_successor();
+
+  if (gridDim.z > 1) {  // split-K: publish this share, and the last block of the tile reduces
+    const int tile = blockIdx.y * gridDim.x + blockIdx.x;
+    Acc4* const partials = static_cast<Acc4*>(a.partials);
+    Acc4* mine = partials + (size_t(tile) * gridDim.z + blockIdx.z) * (MT * NT * kThreads);
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt)
+        __stcg(mine + (mt * NT + nt) * kThreads + tid,
+               Acc4{acc[mt][nt][0], acc[mt][nt][1], acc[mt][nt][2], acc[mt][nt][3]});
+    __threadfence();
+    __syncthreads();
+    __shared__ int last;
+    if (tid == 0) last = atomicAdd(a.arrivals + tile, 1) == int(gridDim.z) - 1;
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    for (int z = 0; z < int(gridDim.z); ++z) {
+      if (z == int(blockIdx.z)) continue;
+      const Acc4* other = partials + (size_t(tile) * gridDim.z + z) * (MT * NT * kThreads);
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt) {
+          const Acc4 v = __ldcg(other + (mt * NT + nt) * kThreads + tid);
+          acc[mt][nt][0] += v.x; acc[mt][nt][1] += v.y; acc[mt][nt][2] += v.z; acc[mt][nt][3] += v.w;
+        }
+    }
+    if (tid == 0) a.arrivals[tile] = 0;  // ready for the next launch (graph replay)
+  }
+
+  // Epilogue: accumulator (row g, columns 2t, 2t+1) and (row g+8, same columns) of each 16×8 tile.
+  const int g = lane >> 2, t = lane & 3;
+  Out* const y = static_cast<Out*>(a.y);
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int half_row = 0; half_row < 2; ++half_row) {
+      const int m = m0 + wm * TM + mt * 16 + g + half_row * 8;
+      if (m >= a.rows) continue;
+      const int img = m / out_hw, rem = m - img * out_hw;
+      Out* out = y + img * a.y_batch_stride + int64_t(rem) * a.y_pixel_stride;
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt) {
+        const int n = n0 + wn * TN + nt * 8 + 2 * t;
+        if (n >= a.out_c) continue;
+        const float v0 = activate(dequantize(acc[mt][nt][2 * half_row], a, n), a.act);
+        const float v1 = activate(dequantize(acc[mt][nt][2 * half_row + 1], a, n + 1), a.act);
+        if (a.y_pairs && n + 1 < a.out_c) {
+          store_pair(out + n, v0, v1, a.inv_output_scale);
+        } else {
+          store_one(out + n, v0, a.inv_output_scale);
+          if (n + 1 < a.out_c) store_one(out + n + 1, v1, a.inv_output_scale);
+        }
+      }
+    }
+#endif
+}
+
+using Kernel = void (*)(ConvArgs);
+
+// A tile shape, instantiated for every input × output type: kernel[input is S8][output is S8].
+struct Shape {
+  const char* name;
+  int bm, bn, threads;
+  Kernel kernel[2][2];
+};
+
+template <int BM, int BN, int WM, int WN>
+Shape shape(const char* name) {
+  return {name, BM, BN, WM * WN * 32,
+          {{igemm_conv_kernel<__half, __half, BM, BN, WM, WN>, igemm_conv_kernel<__half, int8_t, BM, BN, WM, WN>},
+           {igemm_conv_kernel<int8_t, __half, BM, BN, WM, WN>, igemm_conv_kernel<int8_t, int8_t, BM, BN, WM, WN>}}};
+}
+
+constexpr int kShapes = 7;
+constexpr int kSplits[] = {1, 2, 4, 8};
+constexpr int kSplitOptions = 4;
+static_assert(kShapes * kSplitOptions == kIgemmVariants, "variants = tile shapes × split-K options");
+
+const Shape& shape_at(int s) {
+  static const Shape table[kShapes] = {
+      shape<128, 128, 2, 2>("128x128"), shape<128, 64, 2, 2>("128x64"), shape<64, 64, 2, 2>("64x64"),
+      shape<128, 32, 4, 1>("128x32"),   shape<64, 32, 2, 1>("64x32"),   shape<256, 64, 4, 2>("256x64"),
+      shape<256, 32, 4, 1>("256x32"),
+  };
+  return table[s];
+}
+Kernel kernel_of(const Shape& sh, IgemmType in, IgemmType out) {
+  return sh.kernel[in == IgemmType::S8][out == IgemmType::S8];
+}
+
+void check_variant(int v) {
+  if (v < 0 || v >= kIgemmVariants)
+    throw std::invalid_argument("igemm variant: expected 0.." + std::to_string(kIgemmVariants - 1) + ", found " +
+                                std::to_string(v));
+}
+const Shape& shape_of(int v) { check_variant(v); return shape_at(v % kShapes); }
+int splits_of(int v) { check_variant(v); return kSplits[v / kShapes]; }
+
+size_t shared_bytes(const Shape& v) { return size_t(kStages) * (v.bm + v.bn) * kRowPitch; }
+size_t type_size(IgemmType t) { return t == IgemmType::S8 ? 1 : 2; }
+int per_chunk(IgemmType t) { return kChunkBytes / int(type_size(t)); }
+int depth_per_stage(IgemmType t) { return kStageBytes / int(type_size(t)); }
+
+int current_device_major() {
+  int dev = 0, major = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return major;
+}
+
+std::string layer_name(const Layer& l) { return "layer " + std::to_string(l.index) + " (convolutional)"; }
+
+// Checks the steps an INT8 end needs; the per-channel accumulator step s_in · s_w[c] (zeros in the padding).
+std::vector<float> accumulator_steps(const Layer& layer, const IgemmPrecision& pr, int rows) {
+  const int cout = layer.as<ConvParams>().filters;
+  if (pr.output == IgemmType::S8 && !(pr.output_scale > 0))
+    throw std::invalid_argument(layer_name(layer) + ": int8 output needs an output step > 0, found " +
+                                std::to_string(pr.output_scale));
+  if (pr.input != IgemmType::S8) return {};
+  if (!(pr.input_scale > 0))
+    throw std::invalid_argument(layer_name(layer) + ": int8 input needs an input step > 0, found " +
+                                std::to_string(pr.input_scale));
+  if (pr.weight_scales.size() != size_t(cout))
+    throw std::invalid_argument(layer_name(layer) + ": int8 input needs " + std::to_string(cout) +
+                                " per-channel weight steps, found " + std::to_string(pr.weight_scales.size()));
+  std::vector<float> steps(rows, 0.f);
+  for (int o = 0; o < cout; ++o) {
+    if (!(pr.weight_scales[o] > 0))
+      throw std::invalid_argument(layer_name(layer) + ": weight step of output channel " + std::to_string(o) +
+                                  " must be > 0, found " + std::to_string(pr.weight_scales[o]));
+    steps[o] = pr.input_scale * pr.weight_scales[o];  // as the CPU int8 executor's output scales
+  }
+  return steps;
+}
+
+}  // namespace
+
+std::string igemm_variant_name(int v) {
+  const int k = splits_of(v);
+  return std::string(shape_of(v).name) + (k > 1 ? " split-k " + std::to_string(k) : "");
+}
+
+bool IgemmConv::supports(const Layer& layer, int in_channels, DType dt) {
+  return dt == DType::F16 && supports(layer, in_channels, IgemmPrecision{});
+}
+
+bool IgemmConv::supports(const Layer& layer, int in_channels, const IgemmPrecision& precision) {
+  if (layer.type != LayerType::Convolutional) return false;
+  const auto& p = layer.as<ConvParams>();
+  return p.groups == 1 && in_channels % per_chunk(precision.input) == 0 && p.filters > 0 &&
+         current_device_major() >= 8;
+}
+
+IgemmConv::IgemmConv(const Layer& layer, int in_channels) : IgemmConv(layer, in_channels, IgemmPrecision{}) {}
+
+IgemmConv::IgemmConv(const Layer& layer, int in_channels, const IgemmPrecision& precision) {
+  const auto& p = layer.as<ConvParams>();
+  const bool s8_in = precision.input == IgemmType::S8;
+  if (!supports(layer, in_channels, precision))
+    throw std::invalid_argument(layer_name(layer) + ": own " + (s8_in ? "INT8" : "FP16") +
+                                " kernels need groups=1, input channels a multiple of " +
+                                std::to_string(per_chunk(precision.input)) + " (found " + std::to_string(in_channels) +
+                                ") and a GPU of compute capability 8.0 or newer");
+  kernel_h_ = kernel_w_ = p.size;
+  stride_y_ = p.stride_y;
+  stride_x_ = p.stride_x;
+  padding_ = p.padding;
+  dilation_ = p.dilation;
+  in_channels_ = in_channels;
+  out_channels_ = p.filters;
+  activation_ = p.activation;
+  input_ = precision.input;
+  output_ = precision.output;
+  const int block = depth_per_stage(input_);
+  depth_ = kernel_h_ * kernel_w_ * in_channels;
+  depth_padded_ = (depth_ + block - 1) / block * block;
+  programmatic_launch_ = current_device_major() >= 9;
+  const int c_ir = layer.input_shapes.at(0).c;
+  if (layer.weights.size() != size_t(out_channels_) * c_ir * p.size * p.size ||
+      layer.bias.size() != size_t(out_channels_))
+    throw std::runtime_error(layer_name(layer) + ": weights not loaded");
+  if (c_ir > in_channels)
+    throw std::invalid_argument(layer_name(layer) + ": " + std::to_string(c_ir) + " input channels, but only " +
+                                std::to_string(in_channels) + " stored");
+  const int rows = (out_channels_ + kWeightRowsAlign - 1) / kWeightRowsAlign * kWeightRowsAlign;
+  const std::vector<float> steps = accumulator_steps(layer, precision, rows);
+  if (output_ == IgemmType::S8) inv_output_scale_ = 1.f / precision.output_scale;
+
+  // KRSC, padded rows and depth zero; FP16 rounds each weight, INT8 quantizes it at its channel's step.
+  auto pack = [&](auto zero, auto convert) {
+    std::vector<decltype(zero)> w(size_t(rows) * depth_padded_, zero);
+    for (int o = 0; o < out_channels_; ++o)
+      for (int c = 0; c < c_ir; ++c)
+        for (int ky = 0; ky < p.size; ++ky)
+          for (int kx = 0; kx < p.size; ++kx)
+            w[size_t(o) * depth_padded_ + (ky * p.size + kx) * in_channels + c] =
+                convert(layer.weights[((size_t(o) * c_ir + c) * p.size + ky) * p.size + kx], o);
+    weights_ = DeviceBuffer(w.size() * sizeof(w[0]));
+    LN_CUDA(cudaMemcpy(weights_.get(), w.data(), w.size() * sizeof(w[0]), cudaMemcpyHostToDevice));
+  };
+  if (s8_in) {
+    std::vector<float> inv(out_channels_);
+    for (int o = 0; o < out_channels_; ++o) inv[o] = 1.f / precision.weight_scales[o];
+    pack(int8_t(0), [&](float v, int o) { return quantize_s8(v, inv[o]); });
+    scale_ = DeviceBuffer(steps.size() * sizeof(float));
+    LN_CUDA(cudaMemcpy(scale_.get(), steps.data(), steps.size() * sizeof(float), cudaMemcpyHostToDevice));
+  } else {
+    pack(__float2half_rn(0.f), [](float v, int) { return __float2half_rn(v); });
+  }
+  std::vector<float> b(rows, 0.f);
+  std::copy(layer.bias.begin(), layer.bias.end(), b.begin());
+  bias_ = DeviceBuffer(b.size() * sizeof(float));
+  LN_CUDA(cudaMemcpy(bias_.get(), b.data(), b.size() * sizeof(float), cudaMemcpyHostToDevice));
+  // Above 48 KB of dynamic shared memory a kernel must ask (per device; repeating it is harmless).
+  for (int v = 0; v < kShapes; ++v) {
+    const Shape& sh = shape_at(v);
+    LN_CUDA(cudaFuncSetAttribute(kernel_of(sh, input_, output_), cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 int(shared_bytes(sh))));
+  }
+}
+
+// Split-K pays only where the tiles alone leave most of the GPU idle and each share keeps some depth.
+bool IgemmConv::sensible(int v, const View& out) const {
+  const Shape& sh = shape_of(v);
+  const int k = splits_of(v), k_tiles = depth_padded_ / depth_per_stage(input_);
+  if (k == 1) return true;
+  const int64_t tiles = (int64_t(out.n) * out.h * out.w + sh.bm - 1) / sh.bm * ((out.c + sh.bn - 1) / sh.bn);
+  return k_tiles >= 4 * k && tiles < 264 && tiles <= kIgemmMaxArrivals;
+}
+
+size_t IgemmConv::partials_bytes(int v, const View& out) const {
+  const Shape& sh = shape_of(v);
+  const int k = splits_of(v);
+  if (k == 1) return 0;
+  const int64_t tiles = (int64_t(out.n) * out.h * out.w + sh.bm - 1) / sh.bm * ((out.c + sh.bn - 1) / sh.bn);
+  return size_t(tiles) * k * sh.bm * sh.bn * 4;  // fp32 (FP16 input) or int32 (INT8 input) sums
+}
+
+void IgemmConv::run(int v, const View& in, const View& out, const IgemmWorkspace& ws, cudaStream_t s) const {
+  const Shape& sh = shape_of(v);
+  const int splits = splits_of(v);
+  if (in.c != in_channels_ || out.c != out_channels_ || in.n != out.n)
+    throw std::invalid_argument("igemm conv: views do not match the layer (in " + std::to_string(in.c) + " ch, out " +
+                                std::to_string(out.c) + " ch)");
+  // 16-byte loads need 16-byte aligned input pixels: channel offsets and strides in whole chunks (8 halves or
+  // 16 int8).
+  const int chunk = per_chunk(input_);
+  if (in.pixel_stride % chunk || in.batch_stride % chunk || reinterpret_cast<uintptr_t>(in.data) % 16)
+    throw std::invalid_argument("igemm conv: input view not 16-byte aligned (pixel stride " +
+                                std::to_string(in.pixel_stride) + ", expected a multiple of " + std::to_string(chunk) +
+                                ")");
+  ConvArgs a;
+  a.x = in.data;
+  a.x_batch_stride = in.batch_stride;
+  a.x_pixel_stride = in.pixel_stride;
+  a.in_h = in.h; a.in_w = in.w; a.in_c = in.c;
+  a.y = out.data;
+  a.y_batch_stride = out.batch_stride;
+  a.y_pixel_stride = out.pixel_stride;
+  a.out_h = out.h; a.out_w = out.w; a.out_c = out.c;
+  a.y_pairs = out.pixel_stride % 2 == 0 && out.batch_stride % 2 == 0 &&
+              reinterpret_cast<uintptr_t>(out.data) % (2 * type_size(output_)) == 0;
+  a.w = weights_.get();
+  a.bias = bias_.get<const float>();
+  a.scale = scale_.get<const float>();
+  a.inv_output_scale = inv_output_scale_;
+  a.depth = depth_;
+  a.depth_padded = depth_padded_;
+  a.kernel_w = kernel_w_;
+  a.stride_y = stride_y_; a.stride_x = stride_x_;
+  a.padding = padding_;
+  a.dilation = dilation_;
+  a.rows = out.n * out.h * out.w;
+  a.act = activation_;
+  const int k_tiles = depth_padded_ / depth_per_stage(input_);
+  a.k_tiles_per_split = (k_tiles + splits - 1) / splits;
+  const int used_splits = (k_tiles + a.k_tiles_per_split - 1) / a.k_tiles_per_split;  // none left empty
+  dim3 grid((a.rows + sh.bm - 1) / sh.bm, (out.c + sh.bn - 1) / sh.bn, used_splits);
+  a.partials = ws.partials;
+  a.arrivals = ws.arrivals;
+  if (used_splits > 1 && (ws.partials_bytes < partials_bytes(v, out) || !ws.arrivals ||
+                          int64_t(grid.x) * grid.y > kIgemmMaxArrivals))
+    throw std::invalid_argument("igemm conv: split-K workspace too small for " + igemm_variant_name(v));
+
+  cudaLaunchConfig_t config = {};
+  config.gridDim = grid;
+  config.blockDim = dim3(sh.threads);
+  config.dynamicSmemBytes = shared_bytes(sh);
+  config.stream = s;
+  cudaLaunchAttribute attribute[1];
+  attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute[0].val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = attribute;
+  config.numAttrs = programmatic_launch_ ? 1 : 0;
+  LN_CUDA(cudaLaunchKernelEx(&config, kernel_of(sh, input_, output_), a));
+}
+
+}  // namespace lightnet::cuda
