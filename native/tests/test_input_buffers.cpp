@@ -4,7 +4,9 @@
 // memory of the InputBuffers, with the same results.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <tuple>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -77,12 +79,21 @@ Network small_det_semaseg() {
   return net;
 }
 
+// Boxes in one order (a GPU's NMS may list equal-score survivors in another order than the CPU's).
+std::vector<Detection> sorted(std::vector<Detection> d) {
+  std::sort(d.begin(), d.end(), [](const Detection& a, const Detection& b) {
+    return std::tie(a.score, a.class_id, a.x, a.y, a.width, a.height) > std::tie(b.score, b.class_id, b.x, b.y, b.width, b.height);
+  });
+  return d;
+}
+
 void expect_same_results(const std::vector<FrameResult>& a, const std::vector<FrameResult>& b) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     ASSERT_EQ(a[i].detections.size(), b[i].detections.size()) << "frame " << i;
-    for (size_t k = 0; k < a[i].detections.size(); ++k) {
-      const Detection &p = a[i].detections[k], &q = b[i].detections[k];
+    const std::vector<Detection> da = sorted(a[i].detections), db = sorted(b[i].detections);
+    for (size_t k = 0; k < da.size(); ++k) {
+      const Detection &p = da[k], &q = db[k];
       EXPECT_EQ(p.class_id, q.class_id);
       EXPECT_EQ(p.score, q.score);  // same pixels, same arithmetic: bit for bit
       EXPECT_EQ(p.x, q.x);
@@ -192,6 +203,33 @@ TEST_F(InputBuffersTest, SameDetectionsAndMasksWithAndWithoutEngineBuffers) {
   std::vector<ImageView> placed;
   for (size_t i = 0; i < frames.size(); ++i) placed.push_back(fallback.copy(i, frames[i].view));
   expect_same_results(reference, bare.detect(placed, opt));
+}
+
+// On a GPU build with a device: the CUDA engine's buffers are page-locked, InputBuffers lands frames there, and
+// detect() gives what it gives from the caller's pageable memory (staged upload). Skipped without a GPU.
+TEST_F(InputBuffersTest, CudaEngineBuffersGiveThePageableResults) {
+  const auto backends = available_backends();
+  if (std::find(backends.begin(), backends.end(), "cuda") == backends.end())
+    GTEST_SKIP() << "no CUDA backend in this build, or no GPU";
+  BuildOptions o;
+  o.backend = "cuda";
+  o.batch = 2;
+  auto e = build_engine(net, o);
+  std::vector<PaddedFrame> frames;
+  for (uint32_t i = 0; i < 3; ++i) frames.push_back(synthetic_frame(1920 - 200 * i, 1080 - 100 * i, i * 3, 40 + i));
+  std::vector<ImageView> caller;
+  for (const auto& f : frames) caller.push_back(f.view);
+  DetectOptions opt;
+  opt.score_threshold = 0.05f;
+  const auto reference = e->detect(caller, opt);
+  ASSERT_FALSE(reference[0].detections.empty());
+  InputBuffers buffers(*e);
+  std::vector<ImageView> placed;
+  for (size_t i = 0; i < frames.size(); ++i) placed.push_back(buffers.copy(i, frames[i].view));
+  EXPECT_TRUE(buffers.in_engine_memory(0));
+  EXPECT_TRUE(buffers.in_engine_memory(1));
+  EXPECT_FALSE(buffers.in_engine_memory(2));  // beyond max_batch
+  expect_same_results(reference, e->detect(placed, opt));
 }
 
 }  // namespace
