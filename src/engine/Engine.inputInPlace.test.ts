@@ -73,10 +73,12 @@ describe("detect() with frames in the engine's input buffers", () => {
     expect(strip([inPlace[1]!])).toEqual(strip(await engine.detect([frames[1]!], thresholds)));
   });
 
-  it("decodes EncodedImages natively to readImage's pixels and the same results, mixed with RawImages", async () => {
+  it("decodes EncodedImages natively (side by side) to readImage's pixels and the same results, mixed with RawImages", async () => {
     const thresholds = { scoreThreshold: 0.05 };
     const reference = await engine.detect(frames, thresholds, { pinnedInput: false });
     const mixed = [{ encoded: jpegs[0]! }, frames[1]!, { encoded: jpegs[2]!, what: jpegNames[2] }];
+    const allEncoded = await engine.detect(jpegs.map((encoded) => ({ encoded })), thresholds);
+    expect(strip(allEncoded)).toEqual(strip(reference));
     for (const pinnedInput of [true, false]) {
       const results = await engine.detect(mixed, thresholds, { pinnedInput, returnDecoded: true });
       expect(strip(results)).toEqual(strip(reference));
@@ -97,6 +99,11 @@ describe("detect() with frames in the engine's input buffers", () => {
     await expect(engine.detect([frames[0]!, junk])).rejects.toMatchObject({
       code: "LIGHTNET_MEDIA_ERROR",
       message: expect.stringContaining("/cam/compressed @ 5.0: cannot decode image"),
+    });
+    // decoded side by side with a good one (one thread each): still this image's error, and only it
+    await expect(engine.detect([{ encoded: jpegs[1]! }, junk])).rejects.toMatchObject({
+      code: "LIGHTNET_MEDIA_ERROR",
+      message: expect.stringMatching(/^\/cam\/compressed @ 5\.0: cannot decode image/),
     });
     const [after] = await engine.detect([{ encoded: jpegs[0]! }], { scoreThreshold: 0.05 });
     const [plain] = await engine.detect([frames[0]!], { scoreThreshold: 0.05 }, { pinnedInput: false });

@@ -21,7 +21,8 @@ class InputBuffers {
 
   // Memory for image `index` of the next detect() call, at least `bytes` long: the engine's buffer for batch
   // slot `index` when index < max_batch() and the engine has one, else memory of this object. A later call for
-  // the same index may move it (the old pointer dies).
+  // the same index may move it (the old pointer dies). Not thread-safe, but what it returns for distinct indices
+  // may be written by distinct threads at once.
   uint8_t* reserve(size_t index, size_t bytes);
 
   // Whether image `index` was last reserved in the engine's memory.

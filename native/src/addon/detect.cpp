@@ -1,8 +1,12 @@
 #include "addon/detect.h"
 
 #include <cstring>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "addon/common.h"
@@ -121,6 +125,43 @@ void PlaceRawImages(EngineSlot& slot, DetectCall& call, const std::vector<std::p
   }
 }
 
+// Decodes the call's encoded inputs into its InputBuffers, one thread per image beyond the first (a batch of
+// cameras then decodes in about one image's time, as when each camera had its own decode task). The threads
+// act for the worker that holds the engine lock; their allocations, which may reach the engine, take turns.
+// Throws the failure of the first image (in list order) that cannot be decoded, once every thread is done.
+void DecodeAll(DetectCall& call, const std::vector<size_t>& encoded) {
+#ifdef LIGHTNET_WITH_OPENCV
+  std::mutex allocating;
+  std::vector<std::exception_ptr> failures(encoded.size());
+  auto decode = [&](size_t k) {
+    const size_t i = encoded[k];
+    const Input& in = call.inputs[i];
+    try {
+      call.views[i] = lightnet::decode_image_into(in.encoded.data(), in.encoded.size(), in.what, [&](size_t bytes) {
+        std::lock_guard<std::mutex> lock(allocating);
+        return call.buffers->reserve(i, bytes);
+      });
+    } catch (...) {
+      failures[k] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> helpers;
+  size_t inline_from = 1;
+  try {
+    for (; inline_from < encoded.size(); ++inline_from) helpers.emplace_back(decode, inline_from);
+  } catch (const std::system_error&) {  // no thread to be had: the rest decodes here
+  }
+  decode(0);
+  for (size_t k = inline_from; k < encoded.size(); ++k) decode(k);
+  for (std::thread& t : helpers) t.join();
+  for (const std::exception_ptr& failure : failures)
+    if (failure) std::rethrow_exception(failure);
+#else
+  (void)call;
+  (void)encoded;
+#endif
+}
+
 // Worker, under the engine lock: decodes the encoded inputs (into the engine's buffers when this call holds them
 // or can take them), runs detect(), and keeps what the JS side gets back of the decoded frames.
 void RunDetect(EngineSlot& slot, lightnet::Engine& engine, DetectCall& call) {
@@ -132,17 +173,16 @@ void RunDetect(EngineSlot& slot, lightnet::Engine& engine, DetectCall& call) {
   const size_t n = call.inputs.size();
   call.views.resize(n);
   call.decoded.resize(n);
+  std::vector<size_t> encoded;
   for (size_t i = 0; i < n; ++i) {
     Input& in = call.inputs[i];
     if (in.kind == Input::Kind::Placed) call.views[i] = in.placed;
     if (in.kind == Input::Kind::Copied) call.views[i] = in.copied.view();
-    if (in.kind != Input::Kind::Encoded) continue;
-#ifdef LIGHTNET_WITH_OPENCV
+    if (in.kind == Input::Kind::Encoded) encoded.push_back(i);
+  }
+  if (!encoded.empty()) {
     if (!call.buffers) call.buffers = std::make_unique<lightnet::InputBuffers>(engine, call.pinned && slot.TakeInputs(call.ticket));
-    lightnet::InputBuffers& buffers = *call.buffers;
-    call.views[i] = lightnet::decode_image_into(in.encoded.data(), in.encoded.size(), in.what,
-                                                [&buffers, i](size_t bytes) { return buffers.reserve(i, bytes); });
-#endif
+    DecodeAll(call, encoded);
   }
   call.results = engine.detect(call.views, call.options);
   for (size_t i = 0; i < n; ++i) {
