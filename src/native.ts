@@ -6,7 +6,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadAddonFrom } from "./loadAddonFrom.js";
 import type {
+  DecodedImage,
+  DetectInput,
   DetectOptions,
+  FrameInputOptions,
   FrameTiming,
   LayerTiming,
   ModelInfo,
@@ -28,6 +31,8 @@ export interface NativeFrameResult {
   detections: NativeDetection[];
   masks: { headLayer: number; width: number; height: number; classIds: Uint8Array }[];
   timing: FrameTiming;
+  /** for an EncodedImage input */
+  decoded?: DecodedImage;
 }
 
 /** Build options exactly as the addon reads them (EngineOptions without `names`). */
@@ -60,7 +65,8 @@ export interface NativeEngine {
   backend(): string;
   precision(): string;
   maxBatch(): number;
-  detect(images: RawImage[], options: DetectOptions): Promise<NativeFrameResult[]>;
+  /** RawImages are copied before this returns; EncodedImages are decoded on the worker (native/src/addon/detect.h) */
+  detect(images: DetectInput[], options: DetectOptions & FrameInputOptions): Promise<NativeFrameResult[]>;
   forward(input: Float32Array, batch: number): Promise<Tensor[]>;
   takeProfile(): LayerTiming[];
   close(): void;

@@ -104,4 +104,20 @@ describe("bench", () => {
     expect(r.min_ms).toBeLessThanOrEqual(r.median_ms);
     expect(r.median_ms).toBeLessThanOrEqual(r.p90_ms);
   });
+
+  it("--full-frame times detect() on a frame in the engine's buffers, the addon's memory, or decoded from a file", () => {
+    const common = ["bench", "--cfg", voc.cfg, "--weights", voc.weights, "--iters", "2", "--warmup", "0", "--full-frame", "--json"];
+    const inBuffers = JSON.parse(runCli([...common, "--frame", "64x48", "--batch", "2"]).stdout);
+    expect(Object.keys(inBuffers)).toEqual([
+      "full_frame_ms", "p90_ms", "min_ms", "preprocess_ms", "dnn_ms", "postprocess_ms", "iters", "backend", "precision", "batch",
+      "input", "width", "height",
+    ]);
+    expect(inBuffers).toMatchObject({ iters: 2, backend: "cpu", batch: 2, input: "engine buffers", width: 64, height: 48 });
+    expect(JSON.parse(runCli([...common, "--pageable-input"]).stdout)).toMatchObject({ input: "pageable", width: 1920, height: 1080 });
+    const dog = JSON.parse(runCli([...common, "--encoded", path.join(testPaths.images, "dog.jpg")]).stdout);
+    expect(dog).toMatchObject({ input: "encoded", width: 768, height: 576 });
+    const misuse = runCli(["bench", "--cfg", voc.cfg, "--pageable-input"]);
+    expect(misuse.status).toBe(1);
+    expect(misuse.stderr).toContain("--frame, --pageable-input and --encoded need --full-frame");
+  });
 });

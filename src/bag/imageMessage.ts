@@ -1,11 +1,10 @@
 /**
- * An image message from a bag → the engine's RawImage and the message's header. sensor_msgs/Image is
- * checked by the node's own input check (same rules online and offline); CompressedImage (JPEG, PNG) is
- * decoded by OpenCV in the native addon.
+ * An image message from a bag → what the engine's detect() takes, and the message's header.
+ * sensor_msgs/Image is checked by the node's own input check (same rules online and offline) and passed
+ * as a RawImage without copying; CompressedImage passes its bytes as an EncodedImage, which the engine
+ * decodes natively (OpenCV) straight into its input buffer, as the node does.
  */
-import type { RawImage } from "../engine/types.js";
-import { callNative } from "../errors/callNative.js";
-import { loadNative } from "../native.js";
+import type { DetectInput } from "../engine/types.js";
 import { toRawImage } from "../ros/imageInput.js";
 import { CdrCodec } from "../ros/messages/cdr.js";
 import { MessageType, type CompressedImage, type Header, type Image } from "../ros/messages/types.js";
@@ -13,14 +12,15 @@ import type { BagMessage } from "./types.js";
 
 export const IMAGE_TYPES: readonly string[] = [MessageType.Image, MessageType.CompressedImage];
 
-export interface DecodedImageMessage {
+export interface ImageMessageInput {
   header: Header;
-  image: RawImage;
+  input: DetectInput;
 }
 
 const stampText = (m: BagMessage) => `${m.topic} @ ${m.logTime / 1_000_000_000n}.${String(m.logTime % 1_000_000_000n).padStart(9, "0")}`;
 
-export async function decodeImageMessage(message: BagMessage): Promise<DecodedImageMessage> {
+/** Throws naming the topic and log time when the message is corrupt, of another type, or an unusable Image. */
+export function imageMessageInput(message: BagMessage): ImageMessageInput {
   const where = stampText(message);
   if (message.type === MessageType.Image) {
     let msg: Image;
@@ -31,7 +31,7 @@ export async function decodeImageMessage(message: BagMessage): Promise<DecodedIm
     }
     const checked = toRawImage(msg);
     if (!checked.ok) throw new Error(`${where}: ${checked.reason}`);
-    return { header: msg.header, image: checked.image };
+    return { header: msg.header, input: checked.image };
   }
   if (message.type === MessageType.CompressedImage) {
     let msg: CompressedImage;
@@ -40,10 +40,8 @@ export async function decodeImageMessage(message: BagMessage): Promise<DecodedIm
     } catch (e) {
       throw new Error(`${where}: corrupt sensor_msgs/CompressedImage (${(e as Error).message})`);
     }
-    const decode = loadNative().decodeImage;
-    if (!decode) throw new Error(`${where}: cannot decode CompressedImage: the addon was built without OpenCV`);
-    const image = await callNative(() => decode(msg.data, `${where} (format "${msg.format}")`));
-    return { header: msg.header, image };
+    if (msg.data.length === 0) throw new Error(`${where} (format "${msg.format}"): empty image data`);
+    return { header: msg.header, input: { encoded: msg.data, what: `${where} (format "${msg.format}")` } };
   }
   throw new Error(`${where}: type ${message.type || "(unknown)"}, expected ${IMAGE_TYPES.join(" or ")}`);
 }

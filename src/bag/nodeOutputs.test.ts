@@ -5,7 +5,8 @@ import { ObjectLabel, type Image } from "../ros/messages/types.js";
 import { nodeOutputs, outputTopic, type NodeOutputSettings } from "./nodeOutputs.js";
 
 const header = { stamp: { sec: 1, nanosec: 2 }, frame_id: "cam" };
-const image = { width: 8, height: 4, encoding: "bgr8" as const, step: 24, data: new Uint8Array(96) };
+const pixels = { width: 8, height: 4, encoding: "bgr8" as const, step: 24, data: new Uint8Array(96) };
+const image = { width: 8, height: 4, pixels };
 const frame: FrameResult = {
   detections: [
     { classId: 0, label: "car", score: 0.9, x: 0, y: 0, width: 4, height: 4 },

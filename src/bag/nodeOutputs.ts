@@ -5,7 +5,8 @@
  * debug overlay when asked for. Topic names follow the node: ~/out/objects, or ~/out/objects<i> with
  * several cameras, under the node's namespace.
  */
-import type { FrameResult, HeadInfo, RawImage } from "../engine/types.js";
+import type { InferredImage } from "../engine/inferredImage.js";
+import type { FrameResult, HeadInfo } from "../engine/types.js";
 import type { ClassMapping } from "../ros/labelMap.js";
 import { buildDetectedObjects } from "../ros/messages/detectedObjects.js";
 import { buildColorMaskImage, buildMaskImage, overlayRoisOnMask } from "../ros/messages/maskImages.js";
@@ -39,7 +40,8 @@ export function outputTopic(settings: Pick<NodeOutputSettings, "nodeName" | "cam
 
 const LABEL_NAMES = new Map(Object.entries(ObjectLabel).map(([k, v]) => [v as number, k]));
 
-export function nodeOutputs(settings: NodeOutputSettings, header: Header, image: RawImage, frame: FrameResult): OutputMessage[] {
+/** `image`: the frame's size, and its pixels (needed for the debug image only). */
+export function nodeOutputs(settings: NodeOutputSettings, header: Header, image: InferredImage, frame: FrameResult): OutputMessage[] {
   const out: OutputMessage[] = [
     {
       topic: outputTopic(settings, "objects"),
@@ -68,12 +70,13 @@ export function nodeOutputs(settings: NodeOutputSettings, header: Header, image:
     }
   });
   if (settings.debugImage) {
+    if (image.pixels === undefined) throw new Error("nodeOutputs: the debug image needs the frame's pixels");
     const first = frame.masks[0];
     const colormap = first ? (settings.heads.find((h) => h.layer === first.headLayer)?.colormap ?? []) : [];
     out.push({
       topic: outputTopic(settings, "image"),
       type: MessageType.Image,
-      message: buildOverlayImage(header, image, frame.detections, first ? { mask: first, colormap } : undefined),
+      message: buildOverlayImage(header, image.pixels, frame.detections, first ? { mask: first, colormap } : undefined),
     });
   }
   return out;

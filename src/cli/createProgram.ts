@@ -5,6 +5,7 @@ import { registerEvalCommand } from "./evalCommand.js";
 import { integerAtLeast, numberIn } from "./parseOptionValue.js";
 import { addQuantizationOptions } from "./quantizationOptions.js";
 import { runBench } from "./runBench.js";
+import { runFullFrameBench } from "./runFullFrameBench.js";
 import { runBuild } from "./runBuild.js";
 import { runInfer } from "./runInfer.js";
 import { runInfo } from "./runInfo.js";
@@ -68,9 +69,16 @@ export function createProgram(reportError: (err: unknown) => void): Command {
     .option("--iters <n>", "timed iterations", integerAtLeast(1), 10)
     .option("--warmup <n>", "untimed iterations first", integerAtLeast(0), 2)
     .option("--threads <n>", "CPU threads (0 = all cores)", integerAtLeast(0))
-    .option("--json", "one JSON line {median_ms, p90_ms, min_ms, iters, backend, precision, batch}");
+    .option("--json", "one JSON line {median_ms, p90_ms, min_ms, iters, backend, precision, batch}")
+    .option("--full-frame", "time detect() on a full frame instead: host pixels to results in JS (see --frame)")
+    .option("--frame <WxH>", "--full-frame: size of the synthetic bgr8 frame (default 1920x1080)")
+    .option("--pageable-input", "--full-frame: keep frames in the addon's memory, not the engine's input buffers")
+    .option("--encoded <file>", "--full-frame: every frame is this JPEG/PNG, decoded inside the detect task");
   addQuantizationOptions(bench).action(async (opts) => {
-    await runBench(opts);
+    if (opts.fullFrame) await runFullFrameBench(opts);
+    else if (opts.frame !== undefined || opts.pageableInput || opts.encoded !== undefined)
+      throw new Error("--frame, --pageable-input and --encoded need --full-frame");
+    else await runBench(opts);
   });
 
   const build = program

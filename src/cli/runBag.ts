@@ -8,11 +8,12 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { McapBagWriter, type ChunkCompression } from "../bag/McapBagWriter.js";
-import { decodeImageMessage } from "../bag/imageMessage.js";
+import { imageMessageInput } from "../bag/imageMessage.js";
 import { nodeOutputs, type NodeOutputSettings } from "../bag/nodeOutputs.js";
 import { openBag } from "../bag/openBag.js";
 import { selectImageTopics } from "../bag/selectImageTopics.js";
 import { Engine } from "../engine/Engine.js";
+import { inferredImage } from "../engine/inferredImage.js";
 import { chooseLabelMap } from "../ros/labelMap.js";
 import { engineOptionsOf, type NodeParameters } from "../ros/parameters.js";
 import { ProgressBar } from "./ProgressBar.js";
@@ -57,9 +58,10 @@ export async function runBag(options: BagOptions, reportError: (err: unknown) =>
     try {
       for await (const message of bag.messages(topics)) {
         try {
-          const { header, image } = await decodeImageMessage(message);
-          const [frame] = await engine.detect([image], thresholds);
-          for (const out of nodeOutputs(settingsFor(topics.indexOf(message.topic)), header, image, frame!)) {
+          const { header, input } = imageMessageInput(message);
+          // a CompressedImage is decoded inside detect(); its pixels come back only for the debug image
+          const [frame] = await engine.detect([input], thresholds, { returnDecoded: options.debugImage });
+          for (const out of nodeOutputs(settingsFor(topics.indexOf(message.topic)), header, inferredImage(input, frame!), frame!)) {
             await writer.write(out.topic, out.type, out.message, message.logTime, message.publishTime);
           }
         } catch (err) {

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Engine } from "../engine/Engine.js";
+import { inferredImage } from "../engine/inferredImage.js";
 import { preprocess } from "../engine/preprocess.js";
 import type { BackendName, Precision, Tensor } from "../engine/types.js";
 import { openFrameSource } from "../media/frameSources.js";
@@ -66,6 +67,7 @@ export async function runInfer(options: InferOptions, reportError: (err: unknown
   const saver = options.saveDir !== undefined ? new ResultSaver(options.saveDir, engine.info.heads) : undefined;
   const thresholds = { scoreThreshold: options.scoreThreshold, nmsThreshold: options.nmsThreshold };
   const dumped = new Map<number, Tensor[]>();
+  const needPixels = saver !== undefined || options.dumpOutputs !== undefined;
   let failures = 0;
   try {
     for (const input of options.input) {
@@ -84,15 +86,17 @@ export async function runInfer(options: InferOptions, reportError: (err: unknown
         reportError(err);
       };
       try {
-        for await (const { source: name, image, ...frameInfo } of source.frames(onError)) {
+        for await (const { source: name, input, stem } of source.frames(onError)) {
           try {
-            const [frame] = await engine.detect([image], thresholds);
+            // an image file or CompressedImage is decoded inside detect(); its pixels come back only when needed
+            const [frame] = await engine.detect([input], thresholds, { returnDecoded: needPixels });
+            const image = inferredImage(input, frame!);
             const line = frameToJson(name, image.width, image.height, frame!, engine.info);
             progress.clear();
             process.stdout.write(options.json ? JSON.stringify(line) + "\n" : formatFrame(line, (k) => String(k)));
-            if (saver) await saver.save(source, { source: name, image, ...frameInfo }, frame!);
+            if (saver) await saver.save(source, stem, image.pixels!, frame!);
             if (options.dumpOutputs !== undefined) {
-              for (const t of await engine.forward(preprocess(image, engine.info.input), 1)) {
+              for (const t of await engine.forward(preprocess(image.pixels!, engine.info.input), 1)) {
                 dumped.set(t.layer, [...(dumped.get(t.layer) ?? []), t]);
               }
             }

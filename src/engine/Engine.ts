@@ -5,18 +5,19 @@ import { loadLabels } from "./loadLabels.js";
 import { modelInfo } from "./modelInfo.js";
 import type {
   BackendName,
+  DetectInput,
   DetectOptions,
   EngineOptions,
+  FrameInputOptions,
   FrameResult,
   LayerTiming,
   ModelInfo,
   Precision,
-  RawImage,
   Tensor,
 } from "./types.js";
 import { validateDetectOptions } from "./validateDetectOptions.js";
 import { validateEngineOptions } from "./validateEngineOptions.js";
-import { validateRawImage } from "./validateRawImage.js";
+import { validateDetectInput, validateFrameInputOptions } from "./validateDetectInput.js";
 
 /** Build progress: fraction in [0, 1] and a short message. */
 export type ProgressListener = (fraction: number, message: string) => void;
@@ -70,18 +71,26 @@ export class Engine {
     return new Engine(handle, labels);
   }
 
-  /** Pre-process, infer (in batches of up to maxBatch) and post-process each image. */
-  async detect(images: RawImage[], options?: Partial<DetectOptions>): Promise<FrameResult[]> {
+  /**
+   * Pre-process, infer (in batches of up to maxBatch) and post-process each image. A RawImage's pixels are
+   * copied once, when the call's turn comes (leave them unchanged until the promise settles), into the engine's
+   * input buffer when it is free: on the GPU that is page-locked memory, whose upload skips a staging copy. An
+   * EncodedImage (JPEG, PNG, …) is decoded straight into that buffer in the same native task as the inference;
+   * its result carries the decoded size (and pixels with `input.returnDecoded`).
+   */
+  async detect(images: DetectInput[], options?: Partial<DetectOptions>, input?: FrameInputOptions): Promise<FrameResult[]> {
     const handle = this.#open();
-    if (!Array.isArray(images)) throw invalidParameterError("images", "an array of RawImage", images);
-    images.forEach((image, i) => validateRawImage(image, `images[${i}]`));
+    if (!Array.isArray(images)) throw invalidParameterError("images", "an array of RawImage or EncodedImage", images);
+    images.forEach((image, i) => validateDetectInput(image, `images[${i}]`));
     const thresholds = validateDetectOptions(options);
+    const placement = validateFrameInputOptions(input);
     if (images.length === 0) return [];
-    const frames = await callNative(() => this.#serialize(() => handle.detect(images, thresholds)));
+    const frames = await callNative(() => this.#serialize(() => handle.detect(images, { ...thresholds, ...placement })));
     return frames.map((frame) => ({
       detections: frame.detections.map((d) => ({ ...d, label: this.labels[d.classId] ?? String(d.classId) })),
       masks: frame.masks,
       timing: frame.timing,
+      ...(frame.decoded !== undefined && { decoded: frame.decoded }),
     }));
   }
 

@@ -19,6 +19,39 @@ export interface RawImage {
   data: Uint8Array;
 }
 
+/**
+ * An encoded image (JPEG, PNG, … whatever OpenCV reads) that detect() decodes natively, straight into the
+ * engine's input buffer, in the same native task as the inference; it decodes to bgr8.
+ */
+export interface EncodedImage {
+  encoded: Uint8Array;
+  /** names the image in decode errors (default "images[i]") */
+  what?: string;
+}
+
+/** What detect() takes per frame. */
+export type DetectInput = RawImage | EncodedImage;
+
+/** How detect() receives its frames; the defaults suit every caller, the switches exist for comparisons. */
+export interface FrameInputOptions {
+  /**
+   * Copy or decode frames straight into the engine's input buffers (page-locked host memory on the GPU, whose
+   * upload then skips a staging copy; plain memory on the CPU). Default true; false leaves them in the
+   * addon's own memory and the engine stages the upload itself. Results are identical either way.
+   */
+  pinnedInput?: boolean;
+  /** Return each EncodedImage's decoded pixels in FrameResult.decoded.image (default false: only its size). */
+  returnDecoded?: boolean;
+}
+
+/** The frame an EncodedImage decoded to. */
+export interface DecodedImage {
+  width: number;
+  height: number;
+  /** bgr8 pixels, when detect() was asked for them (FrameInputOptions.returnDecoded) */
+  image?: RawImage;
+}
+
 /** One box in input-image pixels; (x, y) is the top-left corner. */
 export interface Detection {
   classId: number;
@@ -50,6 +83,8 @@ export interface FrameResult {
   detections: Detection[];
   masks: SegmentationMask[];
   timing: FrameTiming;
+  /** present for an EncodedImage input: the frame it decoded to */
+  decoded?: DecodedImage;
 }
 
 /** Thresholds that may change per call (live parameter tuning). */

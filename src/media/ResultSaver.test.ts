@@ -24,7 +24,7 @@ describe("ResultSaver", () => {
       timing: { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 },
     };
     const source = { kind: "images", name: "x" } as unknown as FrameSource;
-    await saver.save(source, { source: "a/frame.png", stem: "frame", image }, result);
+    await saver.save(source, "frame", image, result);
     saver.finish();
     expect(readdirSync(dir).sort()).toEqual(["frame_annotated.jpg", "frame_color_mask.png", "frame_mask.png"]);
     const ids = PNG.sync.read(readFileSync(path.join(dir, "frame_mask.png")));

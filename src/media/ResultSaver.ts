@@ -12,7 +12,7 @@ import { callNative } from "../errors/callNative.js";
 import { encodeClassIdPng, encodeColorMaskPng } from "../eval/labelPng.js";
 import { writeImage } from "../image/writeImage.js";
 import { loadNative, type NativeVideoWriter } from "../native.js";
-import type { Frame, FrameSource } from "./frameSources.js";
+import type { FrameSource } from "./frameSources.js";
 
 export class ResultSaver {
   readonly dir: string;
@@ -29,19 +29,19 @@ export class ResultSaver {
     return (this.#heads.find((h) => h.layer === headLayer)?.colormap ?? []).map(bgrToRgb);
   }
 
-  async save(source: FrameSource, frame: Frame, result: FrameResult): Promise<void> {
-    const { image } = frame;
+  /** `stem` names the output files (Frame.stem); `image` is the frame's pixels. */
+  async save(source: FrameSource, stem: string, image: RawImage, result: FrameResult): Promise<void> {
     const raster = Raster.fromImage(image);
     const first = result.masks[0];
     annotate(raster, result.detections, result.masks.slice(0, 1), { maskColors: first ? this.#colors(first.headLayer) : [] });
     const annotated: RawImage = { width: raster.width, height: raster.height, encoding: "rgb8", step: raster.width * 3, data: raster.data };
     if (source.kind === "video" || source.kind === "camera") await this.#writeVideoFrame(source, annotated);
-    else await writeImage(path.join(this.dir, `${frame.stem}_annotated.jpg`), annotated);
+    else await writeImage(path.join(this.dir, `${stem}_annotated.jpg`), annotated);
     result.masks.forEach((m, k) => {
       const suffix = k > 0 ? `_${k}` : "";
       const ids = { width: m.width, height: m.height, data: m.classIds };
-      writeFileSync(path.join(this.dir, `${frame.stem}_mask${suffix}.png`), encodeClassIdPng(ids));
-      writeFileSync(path.join(this.dir, `${frame.stem}_color_mask${suffix}.png`), encodeColorMaskPng(ids, this.#colors(m.headLayer)));
+      writeFileSync(path.join(this.dir, `${stem}_mask${suffix}.png`), encodeClassIdPng(ids));
+      writeFileSync(path.join(this.dir, `${stem}_color_mask${suffix}.png`), encodeColorMaskPng(ids, this.#colors(m.headLayer)));
     });
   }
 

@@ -5,11 +5,11 @@
  */
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import type { RawImage } from "../engine/types.js";
+import { readFile } from "node:fs/promises";
+import type { DetectInput } from "../engine/types.js";
 import { callNative } from "../errors/callNative.js";
-import { readImage } from "../image/readImage.js";
 import { loadNative, type NativeVideoReader } from "../native.js";
-import { decodeImageMessage } from "../bag/imageMessage.js";
+import { imageMessageInput } from "../bag/imageMessage.js";
 import { openBag } from "../bag/openBag.js";
 import { selectImageTopics } from "../bag/selectImageTopics.js";
 import { expandInputs } from "../cli/expandInputs.js";
@@ -19,7 +19,11 @@ export interface Frame {
   source: string;
   /** a file-name-safe stem for outputs ("dog", "clip_000012", "front_image_raw_1700000000_000000100") */
   stem: string;
-  image: RawImage;
+  /**
+   * What detect() takes: decoded pixels (video, camera, raw bag images), or the encoded bytes of an image file or
+   * CompressedImage, which the engine decodes straight into its input buffer in the same task as the inference.
+   */
+  input: DetectInput;
   /** the frame's time in ns (video position, bag log time), when it has one */
   timeNs?: bigint;
 }
@@ -51,14 +55,14 @@ class ImageFiles implements FrameSource {
   }
   async *frames(onError: (err: unknown) => void): AsyncGenerator<Frame> {
     for (const file of this.files) {
-      let image: RawImage;
+      let encoded: Uint8Array;
       try {
-        image = await readImage(file);
+        encoded = await readEncodedFile(file);
       } catch (err) {
         onError(err);
         continue;
       }
-      yield { source: file, stem: safe(path.parse(file).name), image };
+      yield { source: file, stem: safe(path.parse(file).name), input: { encoded, what: file } };
     }
   }
   async close(): Promise<void> {}
@@ -82,7 +86,7 @@ class Video implements FrameSource {
       yield {
         source: `${this.name}#${index}`,
         stem: `${stem}_${String(index).padStart(6, "0")}`,
-        image: next.image,
+        input: next.image,
         timeNs: BigInt(Math.round(next.positionMs * 1e6)),
       };
     }
@@ -97,20 +101,32 @@ class BagImages implements FrameSource {
   constructor(readonly name: string, readonly bag: Awaited<ReturnType<typeof openBag>>, readonly topics: string[], readonly total: number | null) {}
   async *frames(onError: (err: unknown) => void): AsyncGenerator<Frame> {
     for await (const message of this.bag.messages(this.topics)) {
-      let decoded;
+      let input: DetectInput;
       try {
-        decoded = await decodeImageMessage(message);
+        input = imageMessageInput(message).input;
       } catch (err) {
         onError(err);
         continue;
       }
       const t = message.logTime;
       const stamp = `${t / 1_000_000_000n}.${String(t % 1_000_000_000n).padStart(9, "0")}`;
-      yield { source: `${this.name}#${message.topic}@${stamp}`, stem: safe(`${message.topic}_${stamp}`), image: decoded.image, timeNs: t };
+      yield { source: `${this.name}#${message.topic}@${stamp}`, stem: safe(`${message.topic}_${stamp}`), input, timeNs: t };
     }
   }
   async close(): Promise<void> {
     await this.bag.close();
+  }
+}
+
+/** An image file's bytes; errors name the file as the native image reader's do. */
+async function readEncodedFile(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new Error(`${file}: no such file`);
+    if (code === "EISDIR") throw new Error(`${file}: is a directory, expected an image file`);
+    throw new Error(`${file}: cannot read (${(err as Error).message})`);
   }
 }
 

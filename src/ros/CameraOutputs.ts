@@ -3,7 +3,8 @@
  * mask (with the optional ROI refinement), colour mask, debug overlay (only while subscribed) and
  * pipeline latency. With several cameras every topic gets the camera index (~/out/objects0 ...).
  */
-import type { FrameResult, RawImage } from "../engine/types.js";
+import type { InferredImage } from "../engine/inferredImage.js";
+import type { DetectInput, FrameResult } from "../engine/types.js";
 import type { Detector } from "./detector.js";
 import type { ClassMapping } from "./labelMap.js";
 import { float64Stamped, timeFromNanoseconds, timeToNanoseconds } from "./messages/debugMessages.js";
@@ -16,9 +17,10 @@ import type { RosNodeHandle, RosPublisher } from "./rosInterface.js";
 
 const LABEL_NAMES = Object.fromEntries(Object.entries(ObjectLabel).map(([name, value]) => [value, name])) as Record<number, string>;
 
+/** A frame waiting for inference: raw pixels, or a CompressedImage's bytes that the engine decodes itself. */
 export interface Frame {
   header: Header;
-  image: RawImage;
+  input: DetectInput;
 }
 
 export class CameraOutputs {
@@ -41,19 +43,25 @@ export class CameraOutputs {
     this.#pipelineLatency = ros.createPublisher(MessageType.Float64Stamped, `~/debug/pipeline_latency_ms${suffix}`, "default");
   }
 
-  publish(frame: Frame, result: FrameResult, detector: Detector, mapping: readonly ClassMapping[], params: NodeParameters): void {
-    const { header, image } = frame;
-    this.#objects.publish(buildDetectedObjects(header, result.detections, mapping, image.width, image.height));
+  /** Whether the debug overlay has a subscriber (it then needs the frame's pixels). */
+  get wantsImage(): boolean {
+    return this.#overlay.subscriptionCount() > 0;
+  }
+
+  /** `image`: the frame's size, and its pixels where known (the overlay is drawn only on pixels). */
+  publish(header: Header, image: InferredImage, result: FrameResult, detector: Detector, mapping: readonly ClassMapping[], params: NodeParameters): void {
+    const { width, height, pixels } = image;
+    this.#objects.publish(buildDetectedObjects(header, result.detections, mapping, width, height));
 
     let mask = result.masks[0];
     const colormap = detector.info.heads.find((h) => h.kind === "segmentation" && h.layer === mask?.headLayer)?.colormap ?? [];
     if (mask !== undefined) {
-      if (params.isRoiOverlapSegment) mask = overlayRoisOnMask(mask, overlapBoxes(result, mapping, params), image.width, image.height);
+      if (params.isRoiOverlapSegment) mask = overlayRoisOnMask(mask, overlapBoxes(result, mapping, params), width, height);
       this.#mask.publish(buildMaskImage(header, mask, params.maskEncoding));
       if (params.isPublishColorMask) this.#colorMask.publish(buildColorMaskImage(header, mask, colormap));
     }
-    if (this.#overlay.subscriptionCount() > 0) {
-      this.#overlay.publish(buildOverlayImage(header, image, result.detections, mask === undefined ? undefined : { mask, colormap }));
+    if (pixels !== undefined && this.wantsImage) {
+      this.#overlay.publish(buildOverlayImage(header, pixels, result.detections, mask === undefined ? undefined : { mask, colormap }));
     }
     const now = this.#ros.nowNanoseconds();
     this.#pipelineLatency.publish(float64Stamped(timeFromNanoseconds(now), Number(now - timeToNanoseconds(header.stamp)) / 1e6));

@@ -93,6 +93,34 @@ describe.skipIf(skipReason !== "")(`LightnetNode on the real engine${skipReason 
     expect(cdrRoundTrip(MessageType.DetectedObjectsWithFeature, objects).decoded).toEqual(objects);
   });
 
+  // input_transport=compressed on the real engine: the JPEG's bytes are decoded natively into the engine's input
+  // buffer inside the detect task; the objects equal those of the same frame sent raw (decoded by readImage),
+  // and the overlay, asked for, is drawn on the decoded pixels.
+  it("a CompressedImage of dog.jpg gives exactly the objects of its raw frame", async () => {
+    const { Engine } = await import("../engine/Engine.js");
+    const { readImage } = await import("../image/readImage.js");
+    const jpegPath = path.join(testPaths.shared, "images/dog.jpg");
+    const raw = await readImage(jpegPath);
+    const header = { stamp: { sec: 1700000000, nanosec: 5 }, frame_id: "camera0/camera_optical_link" };
+    const objectsFor = async (transport: string, deliver: (ros: FakeRosNode) => void) => {
+      const ros = new FakeRosNode({ ...yoloFastestParameters(), input_transport: transport });
+      const node = LightnetNode.start(ros, { createDetector: (o, p) => Engine.build(o, p), configDir: path.join(testPaths.repoRoot, "config") });
+      await node.whenIdle();
+      ros.publisher("~/out/image").subscribers = 1;
+      deliver(ros);
+      await node.whenIdle();
+      await node.close();
+      return { objects: ros.publisher<DetectedObjectsWithFeature>("~/out/objects").last, overlay: ros.publisher<Image>("~/out/image").last };
+    };
+    const fromRaw = await objectsFor("raw", (ros) =>
+      ros.deliver("~/in/image", { header, height: raw.height, width: raw.width, encoding: "bgr8", is_bigendian: 0, step: raw.step, data: raw.data }));
+    const fromJpeg = await objectsFor("compressed", (ros) =>
+      ros.deliver("~/in/image", { header, format: "jpeg", data: new Uint8Array(readFileSync(jpegPath)) }));
+    expect(fromRaw.objects?.feature_objects).toHaveLength(3);
+    expect(fromJpeg.objects).toEqual(fromRaw.objects);
+    expect(fromJpeg.overlay).toEqual(fromRaw.overlay);
+  });
+
   it("two cameras share one batch-2 engine and get the same objects for the same frame", async () => {
     const { Engine } = await import("../engine/Engine.js");
     const ros = new FakeRosNode({ ...yoloFastestParameters(), input_topics: ["/camera0/image", "/camera1/image"] });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pngjs from "pngjs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ControlledFactory, flush, type GatedDetector } from "./fakeDetector.testutil.js";
 import { FakeRosNode } from "./FakeRosNode.testutil.js";
 import { LightnetNode } from "./LightnetNode.js";
@@ -10,6 +10,7 @@ import { decodeRle } from "./messages/rle.js";
 import { cdrRoundTrip } from "./messages/sharedCodec.testutil.js";
 import { EngineState, ObjectLabel, type DetectedObjectsWithFeature, type EngineStatus, type Float64Stamped, type Image } from "./messages/types.js";
 import type { ParameterValue } from "./rosInterface.js";
+import type { EncodedImage, RawImage } from "../engine/types.js";
 import { testPaths } from "../../test/support/testPaths.js";
 
 const cfg = path.join(testPaths.shared, "models/yolo-fastest/yolo-fastest-xl-voc.cfg");
@@ -31,6 +32,13 @@ async function startNode(overrides: Record<string, ParameterValue> = {}, opts: {
   const node = LightnetNode.start(ros, { createDetector: factory.create, configDir, monotonicMs: () => (t += 5), warnPeriodMs: 1e9 });
   await flush();
   return { ros, factory, node };
+}
+
+/** A flat grey RGBA PNG. */
+function pngBytes(width: number, height: number, level: number): Uint8Array {
+  const png = new pngjs.PNG({ width, height });
+  png.data = Buffer.alloc(width * height * 4, level);
+  return new Uint8Array(pngjs.PNG.sync.write(png));
 }
 
 const statusOf = (ros: FakeRosNode) => ros.publisher<EngineStatus>("~/out/status").last;
@@ -116,6 +124,59 @@ describe("LightnetNode wiring", () => {
     const objects = ros.publisher<DetectedObjectsWithFeature>("~/out/objects").messages;
     expect(objects.map((o) => o.feature_objects[0]?.feature.roi.width)).toEqual([3]); // left half of 6 px
     expect(ros.messagesAt("warn")).toEqual(['~/in/image: cannot decode (format "bmp": expected JPEG or PNG data, found bytes 42 4d 00 00); frame skipped']);
+  });
+
+  it("input_transport=compressed hands the bytes to the detector, which decodes them in its own task", async () => {
+    const { ros, node, factory } = await startNode({ input_transport: "compressed" });
+    const header = { stamp: { sec: 7, nanosec: 0 }, frame_id: "cam" };
+    const data = pngBytes(6, 2, 90);
+    ros.deliver("~/in/image", { header, format: "png", data });
+    await node.whenIdle();
+    const call = factory.newest.calls[0];
+    expect(call?.images).toEqual([{ encoded: data, what: 'format "png"' }]);
+    expect(call?.input).toEqual({}); // no overlay subscriber: the decoded pixels are not asked for
+    expect(ros.publisher<DetectedObjectsWithFeature>("~/out/objects").last?.feature_objects[0]?.feature.roi.width).toBe(3);
+    expect(ros.publisher("~/out/image").messages).toHaveLength(0);
+
+    ros.publisher("~/out/image").subscribers = 1; // the overlay draws on the decoded frame
+    ros.deliver("~/in/image", { header, format: "png", data });
+    await node.whenIdle();
+    expect(factory.newest.calls[1]?.input).toEqual({ returnDecoded: true });
+    const overlay = ros.publisher<Image>("~/out/image").last;
+    expect([overlay?.width, overlay?.height, overlay?.encoding]).toEqual([6, 2, "bgr8"]);
+  });
+
+  it("a CompressedImage that cannot be decoded costs only its own camera's frame", async () => {
+    const { ros, node, factory } = await startNode({ input_transport: "compressed", input_topics: ["/cam0/image", "/cam1/image"] });
+    const det = factory.newest;
+    det.gated = true;
+    const header = { stamp: { sec: 3, nanosec: 0 }, frame_id: "cam" };
+    ros.deliver("/cam0/image", { header, format: "png", data: pngBytes(4, 2, 10) }); // runs alone at once
+    ros.deliver("/cam0/image", { header, format: "jpeg", data: Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 1, 2]) });
+    ros.deliver("/cam1/image", { header, format: "png", data: pngBytes(10, 2, 20) });
+    det.calls[0]?.finish();
+    await vi.waitFor(() => expect(det.calls[1]?.images).toHaveLength(2)); // the corrupt frame and cam1's, batched
+    det.gated = false;
+    det.calls[1]?.finish();
+    await node.whenIdle();
+    expect(ros.publisher<DetectedObjectsWithFeature>("~/out/objects0").messages).toHaveLength(1);
+    expect(ros.publisher<DetectedObjectsWithFeature>("~/out/objects1").last?.feature_objects[0]?.feature.roi.width).toBe(5);
+    expect(ros.messagesAt("warn")).toEqual([
+      '/cam0/image: cannot decode (format "jpeg": cannot decode image (6 bytes, not a JPEG/PNG/… OpenCV reads)); frame skipped',
+    ]);
+  });
+
+  it("with a decodeCompressed option, frames are decoded before inference and reach the detector as pixels", async () => {
+    const ros = new FakeRosNode({ model_cfg: cfg, backend: "cpu", precision: "fp32", input_transport: "compressed" });
+    const factory = new ControlledFactory();
+    factory.auto = true;
+    const decoded: RawImage = { width: 2, height: 1, encoding: "mono8", step: 2, data: Uint8Array.from([1, 2]) };
+    const node = LightnetNode.start(ros, { createDetector: factory.create, configDir, decodeCompressed: async () => decoded });
+    await flush();
+    ros.deliver("~/in/image", { header: { stamp: { sec: 1, nanosec: 0 }, frame_id: "cam" }, format: "png", data: pngBytes(6, 2, 90) });
+    await node.whenIdle();
+    expect(factory.newest.calls[0]?.images).toEqual([decoded]);
+    expect((factory.newest.calls[0]?.images[0] as EncodedImage).encoded).toBeUndefined();
   });
 
   it("an inference error is reported (throttled) and later frames still publish", async () => {
@@ -269,7 +330,7 @@ describe("LightnetNode parameters and engine lifecycle", () => {
     ros.deliver("/cam1/image", frame(3, 16, 8));
     det.calls[0]?.finish();
     await flush();
-    expect(det.calls[1]?.images.map((i) => i.width)).toEqual([8, 16]); // one batch, both cameras
+    expect(det.calls[1]?.images.map((i) => (i as RawImage).width)).toEqual([8, 16]); // one batch, both cameras
     det.calls[1]?.finish();
     await node.whenIdle();
     expect(ros.publisher<DetectedObjectsWithFeature>("~/out/objects0").messages.map((m) => m.header.stamp.sec)).toEqual([1, 2]);

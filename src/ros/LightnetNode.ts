@@ -3,9 +3,11 @@
  * camera topics, keeps the newest frame per camera, runs batched inference on the serving engine and
  * publishes Autoware's messages per camera. Everything ROS goes through RosNodeHandle.
  */
-import type { FrameResult, RawImage } from "../engine/types.js";
+import type { DetectInput, FrameResult, RawImage } from "../engine/types.js";
+import { inferredImage } from "../engine/inferredImage.js";
+import { isEncodedImage } from "../engine/validateDetectInput.js";
 import { CameraOutputs, type Frame } from "./CameraOutputs.js";
-import { checkCompressedFormat, decodeCompressedImage } from "./compressedImage.js";
+import { checkCompressedFormat } from "./compressedImage.js";
 import type { Detector, DetectorFactory } from "./detector.js";
 import { EngineSupervisor, type SupervisorStatus } from "./EngineSupervisor.js";
 import { toRawImage } from "./imageInput.js";
@@ -26,7 +28,11 @@ export interface LightnetNodeOptions {
   createDetector: DetectorFactory;
   /** the package's config/ (shipped label maps) */
   configDir: string;
-  /** decodes sensor_msgs/CompressedImage when input_transport is compressed (default: JPEG/PNG by the addon, off the JS thread) */
+  /**
+   * Decodes sensor_msgs/CompressedImage in JS before inference when input_transport is compressed. By default
+   * the detector decodes each frame itself (the Engine: natively, straight into its input buffer, in the same
+   * task as the inference).
+   */
   decodeCompressed?: (message: CompressedImage) => Promise<RawImage>;
   /** monotonic milliseconds for processing and cycle times */
   monotonicMs?: () => number;
@@ -44,7 +50,7 @@ export class LightnetNode {
   readonly #supervisor: EngineSupervisor;
   readonly #mappings = new WeakMap<Detector, ClassMapping[]>();
   readonly #cameras: CameraOutputs[];
-  /** per camera, when input_transport is compressed */
+  /** per camera, when input_transport is compressed and decodeCompressed is given */
   readonly #decoders: LatestDecoder[] = [];
   readonly #scheduler: LatestFrameScheduler<Frame>;
   readonly #status: RosPublisher<EngineStatus>;
@@ -84,11 +90,14 @@ export class LightnetNode {
 
     this.#cameras.forEach((camera, i) => {
       if (this.#params.inputTransport === "compressed") {
-        this.#decoders[i] = new LatestDecoder({
-          decode: options.decodeCompressed ?? decodeCompressedImage,
-          onImage: (header, image) => this.#accept(i, header, image),
-          onError: (e) => this.#warn(`input-${i}`, `${camera.input}: cannot decode (${e.message}); frame skipped`),
-        });
+        const decode = options.decodeCompressed;
+        if (decode !== undefined) {
+          this.#decoders[i] = new LatestDecoder({
+            decode,
+            onImage: (header, image) => this.#accept(i, header, image),
+            onError: (e) => this.#warn(`input-${i}`, `${camera.input}: cannot decode (${e.message}); frame skipped`),
+          });
+        }
         ros.createSubscription<CompressedImage>(MessageType.CompressedImage, camera.input, "sensor_data", (m) => this.#onCompressed(i, m));
       } else {
         ros.createSubscription<Image>(MessageType.Image, camera.input, "sensor_data", (m) => this.#onImage(i, m));
@@ -257,7 +266,7 @@ export class LightnetNode {
     this.#ros.logger.warn(suppressed > 0 ? `${message} (${suppressed} more since the last warning)` : message);
   }
 
-  #accept(camera: number, header: Header, image: RawImage): void {
+  #accept(camera: number, header: Header, input: DetectInput): void {
     if (this.#supervisor.status.state !== "ready") {
       const s = this.#supervisor.status;
       const why = this.#configError !== "" ? `invalid parameters: ${this.#configError}`
@@ -265,7 +274,7 @@ export class LightnetNode {
       this.#warn("not-ready", `engine not ready (${why}): frames skipped`);
       return;
     }
-    this.#scheduler.push(camera, { header, image });
+    this.#scheduler.push(camera, { header, input });
   }
 
   #onImage(camera: number, message: Image): void {
@@ -277,15 +286,53 @@ export class LightnetNode {
     this.#accept(camera, message.header, checked.image);
   }
 
-  /** Data that is not JPEG/PNG is rejected at once; the rest decodes off the JS thread, latest frame first. */
+  /**
+   * Data that is not JPEG/PNG is rejected at once. The rest waits, as bytes, for inference (latest frame per
+   * camera), where the detector decodes it; or, with a decodeCompressed option, decodes first, off the JS thread.
+   */
   #onCompressed(camera: number, message: CompressedImage): void {
     try {
       checkCompressedFormat(message);
     } catch (e) {
-      this.#warn(`input-${camera}`, `${this.#cameras[camera]?.input}: cannot decode (${(e as Error).message}); frame skipped`);
+      this.#warnUndecodable(camera, e);
       return;
     }
-    this.#decoders[camera]?.push(message);
+    const decoder = this.#decoders[camera];
+    if (decoder !== undefined) decoder.push(message);
+    else this.#accept(camera, message.header, { encoded: message.data, what: `format "${message.format}"` });
+  }
+
+  #warnUndecodable(camera: number, e: unknown): void {
+    this.#warn(`input-${camera}`, `${this.#cameras[camera]?.input}: cannot decode (${e instanceof Error ? e.message : String(e)}); frame skipped`);
+  }
+
+  /**
+   * One chunk through the detector. A CompressedImage that turns out undecodable fails the whole call; the
+   * chunk's frames then run one by one, so only that camera loses its frame (with a warning).
+   */
+  async #detectChunk(detector: Detector, chunk: CameraFrame<Frame>[], thresholds: { scoreThreshold: number; nmsThreshold: number }): Promise<(FrameResult | undefined)[]> {
+    const returnDecoded = chunk.some((f) => isEncodedImage(f.frame.input) && this.#cameras[f.camera]?.wantsImage === true);
+    const run = (frames: CameraFrame<Frame>[]) => detector.detect(frames.map((f) => f.frame.input), thresholds, returnDecoded ? { returnDecoded } : {});
+    try {
+      return await run(chunk);
+    } catch (e) {
+      if (!isDecodeError(e) || !chunk.some((f) => isEncodedImage(f.frame.input))) throw e;
+      if (chunk.length === 1) {
+        this.#warnUndecodable(chunk[0]!.camera, e);
+        return [undefined];
+      }
+    }
+    const results: (FrameResult | undefined)[] = [];
+    for (const f of chunk) {
+      try {
+        results.push((await run([f]))[0]);
+      } catch (e) {
+        if (!isDecodeError(e) || !isEncodedImage(f.frame.input)) throw e;
+        this.#warnUndecodable(f.camera, e);
+        results.push(undefined);
+      }
+    }
+    return results;
   }
 
   async #infer(batch: CameraFrame<Frame>[]): Promise<void> {
@@ -299,8 +346,13 @@ export class LightnetNode {
       const thresholds = { scoreThreshold: params.scoreThreshold, nmsThreshold: params.nmsThreshold };
       for (let i = 0; i < batch.length; i += Math.max(1, detector.maxBatch)) {
         const chunk = batch.slice(i, i + Math.max(1, detector.maxBatch));
-        const results = await detector.detect(chunk.map((f) => f.frame.image), thresholds);
-        chunk.forEach((f, k) => this.#cameras[f.camera]?.publish(f.frame, results[k] as FrameResult, detector, mapping, params));
+        const results = await this.#detectChunk(detector, chunk, thresholds);
+        chunk.forEach((f, k) => {
+          const result = results[k];
+          if (result !== undefined) {
+            this.#cameras[f.camera]?.publish(f.frame.header, inferredImage(f.frame.input, result), result, detector, mapping, params);
+          }
+        });
       }
     } finally {
       lease.release();
@@ -311,4 +363,9 @@ export class LightnetNode {
     if (this.#lastBatchStart !== null) this.#cyclicTime.publish(float64Stamped(stamp, start - this.#lastBatchStart));
     this.#lastBatchStart = start;
   }
+}
+
+/** A decode failure of the detector (the addon's MediaError), as opposed to an inference failure. */
+function isDecodeError(e: unknown): boolean {
+  return e instanceof Error && (e as Error & { code?: string }).code === "LIGHTNET_MEDIA_ERROR";
 }

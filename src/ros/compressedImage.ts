@@ -1,9 +1,10 @@
 /**
- * sensor_msgs/CompressedImage → RawImage for input_transport=compressed, decoded by OpenCV in the native
- * addon on a libuv worker thread, so decoding never blocks the node's JS thread and no ROS image_transport
- * plugin is needed. Only JPEG and PNG are accepted, recognised by their magic bytes; the `format` string
- * ("bgr8; jpeg compressed bgr8", "png", ...) only names the message in errors. Frames decode to bgr8
- * (a PNG's alpha channel is dropped).
+ * sensor_msgs/CompressedImage for input_transport=compressed: the format check the node runs on arrival, and
+ * a JS-side decoder to RawImage (OpenCV in the native addon on a libuv worker thread) for the node's
+ * decodeCompressed option; by default the engine decodes the bytes itself, inside its detect task. No ROS
+ * image_transport plugin is needed. Only JPEG and PNG are accepted, recognised by their magic bytes; the
+ * `format` string ("bgr8; jpeg compressed bgr8", "png", ...) only names the message in errors. Frames
+ * decode to bgr8 (a PNG's alpha channel is dropped).
  */
 import type { RawImage } from "../engine/types.js";
 import { callNative } from "../errors/callNative.js";

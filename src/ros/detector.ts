@@ -2,7 +2,7 @@
  * The part of the engine the node uses. `Engine` (src/engine/Engine.ts) satisfies it; tests use slow or
  * failing stand-ins to exercise frame dropping, rebuilds and build failures.
  */
-import type { DetectOptions, EngineOptions, FrameResult, ModelInfo, RawImage } from "../engine/types.js";
+import type { DetectInput, DetectOptions, EngineOptions, FrameInputOptions, FrameResult, ModelInfo } from "../engine/types.js";
 
 export interface Detector {
   readonly info: ModelInfo;
@@ -10,7 +10,8 @@ export interface Detector {
   readonly backend: string;
   readonly precision: string;
   readonly maxBatch: number;
-  detect(images: RawImage[], options?: Partial<DetectOptions>): Promise<FrameResult[]>;
+  /** EncodedImages are decoded by the detector (Engine: natively, into its input buffers); their results carry `decoded`. */
+  detect(images: DetectInput[], options?: Partial<DetectOptions>, input?: FrameInputOptions): Promise<FrameResult[]>;
   close(): void;
 }
 

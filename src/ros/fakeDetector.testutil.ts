@@ -2,7 +2,10 @@
  * Test stand-ins for the engine: a detector whose inference waits until the test releases it (to
  * hold the engine busy and watch frames drop) and a factory whose builds the test settles.
  */
-import type { EngineOptions, FrameResult, ModelInfo, RawImage, DetectOptions } from "../engine/types.js";
+import type { DecodedImage, DetectInput, DetectOptions, EngineOptions, FrameInputOptions, FrameResult, ModelInfo } from "../engine/types.js";
+import { isEncodedImage } from "../engine/validateDetectInput.js";
+import { callNative } from "../errors/callNative.js";
+import { loadNative } from "../native.js";
 import type { Detector } from "./detector.js";
 
 export function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
@@ -29,8 +32,9 @@ export const TEST_MODEL_INFO: ModelInfo = {
 };
 
 export interface DetectCall {
-  images: RawImage[];
+  images: DetectInput[];
   options: Partial<DetectOptions> | undefined;
+  input: FrameInputOptions | undefined;
   finish: () => void;
 }
 
@@ -56,18 +60,29 @@ export class GatedDetector implements Detector {
     this.maxBatch = options.batch ?? 1;
   }
 
-  async detect(images: RawImage[], options?: Partial<DetectOptions>): Promise<FrameResult[]> {
+  /** EncodedImages are decoded as the Engine would (OpenCV in the addon), failing with its LIGHTNET_MEDIA_ERROR. */
+  async detect(images: DetectInput[], options?: Partial<DetectOptions>, input?: FrameInputOptions): Promise<FrameResult[]> {
     if (this.closed) throw new Error("detect on a closed engine");
     if (images.length > this.maxBatch) throw new Error(`batch ${images.length} > maxBatch ${this.maxBatch}`);
     const gate = deferred<void>();
-    this.calls.push({ images, options, finish: () => gate.resolve() });
+    this.calls.push({ images, options, input, finish: () => gate.resolve() });
     if (this.gated) await gate.promise;
     if (this.failWith !== null) throw new Error(this.failWith);
-    return images.map((img) => ({
-      detections: [{ classId: 0, label: "car", score: 0.875, x: 0, y: 0, width: img.width / 2, height: img.height }],
-      masks: [{ headLayer: 20, width: 4, height: 2, classIds: Uint8Array.from([0, 1, 1, 2, 2, 2, 0, 0]) }],
-      timing: { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 },
-    }));
+    const decoded: (DecodedImage | undefined)[] = [];
+    for (const [i, img] of images.entries()) {
+      if (!isEncodedImage(img)) continue;
+      const image = await callNative(() => loadNative().decodeImage!(img.encoded, img.what ?? `images[${i}]`));
+      decoded[i] = { width: image.width, height: image.height, ...(input?.returnDecoded === true && { image }) };
+    }
+    return images.map((img, i) => {
+      const size = decoded[i] ?? (img as { width: number; height: number });
+      return {
+        detections: [{ classId: 0, label: "car", score: 0.875, x: 0, y: 0, width: size.width / 2, height: size.height }],
+        masks: [{ headLayer: 20, width: 4, height: 2, classIds: Uint8Array.from([0, 1, 1, 2, 2, 2, 0, 0]) }],
+        timing: { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 },
+        ...(decoded[i] !== undefined && { decoded: decoded[i] }),
+      };
+    });
   }
 
   close(): void {

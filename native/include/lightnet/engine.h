@@ -71,7 +71,8 @@ class Engine {
   // Host memory the engine uploads fastest from (pinned, on GPU backends): a caller that decodes or copies a
   // frame into it and passes it to detect() in an ImageView skips a staging copy. One buffer per batch slot
   // (0 <= slot < max_batch()), at least `bytes` long, owned by the engine; a call for more bytes than the slot
-  // holds replaces it (the old pointer dies). nullptr where the backend gains nothing from it (cpu).
+  // holds replaces it (the old pointer dies). nullptr where the backend has no such buffers; the CPU backend
+  // hands out plain host memory (no gain there, but one code path for callers: lightnet/input_buffers.h).
   virtual uint8_t* pinned_input(int slot, size_t bytes) {
     (void)slot;
     (void)bytes;

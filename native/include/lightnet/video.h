@@ -3,6 +3,7 @@
 // annotated video out. Errors are MediaError (media.h), naming the file or camera.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,6 +67,16 @@ class VideoWriter {
 // Decodes an encoded image held in memory (JPEG, PNG, …) to bgr8; `what` names it in errors
 // ("/camera/image/compressed @ 1700000000.123").
 OwnedImage decode_image(const uint8_t* data, size_t size, const std::string& what);
+
+// Memory for a decoded frame: at least `bytes` bytes, never null; e.g. InputBuffers::reserve for one batch slot
+// (lightnet/input_buffers.h), so that a frame is decoded straight into the engine's input buffer.
+using FrameAllocator = std::function<uint8_t*(size_t bytes)>;
+
+// decode_image into memory from `allocate`: the same bgr8 pixels, packed rows, byte for byte. The decoder writes
+// straight into that memory (one allocate call, once the header gave the size); only when OpenCV moves the
+// result (a JPEG that EXIF rotates) is the frame copied there from a second allocate call. The view points into
+// the allocated memory.
+ImageView decode_image_into(const uint8_t* data, size_t size, const std::string& what, const FrameAllocator& allocate);
 
 // Encodes `image` as `extension` (".png", ".jpg", …) in memory.
 std::vector<uint8_t> encode_image(const ImageView& image, const std::string& extension);

@@ -1,4 +1,9 @@
-// EngineHandle.detect(images, {scoreThreshold, nmsThreshold}) → Promise<NativeFrameResult[]>.
+// EngineHandle.detect(images, options) → Promise<NativeFrameResult[]>. Each image is a RawImage (pixels, copied
+// once on the JS thread: into the engine's input buffers when they are free) or an EncodedImage ({encoded,
+// what?}: JPEG/PNG/… bytes decoded on the worker straight into those buffers), so one frame's decode and detect
+// are one native task. Options: scoreThreshold, nmsThreshold, pinnedInput (default true; false keeps frames in
+// the addon's own memory, the engine then stages them: same results), returnDecoded (default false: the
+// decoded pixels of EncodedImages come back in `decoded.image`, else only their size).
 #pragma once
 #include <napi.h>
 

@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "lightnet/image.h"
@@ -19,7 +20,22 @@ struct OwnedPixels {
   lightnet::ImageView view() const { return {data.data(), width, height, step, format}; }
 };
 
+// A checked JS RawImage: its geometry read once, its pixels reached through their Uint8Array when asked for.
+struct JsRawImage {
+  lightnet::ImageView view;  // data not set: see Pixels()
+  Napi::Uint8Array bytes;
+  size_t needed = 0;         // bytes the geometry needs
+  std::string what;
+  // The pixels in place, valid until JS code runs again (it may detach or rewrite them): copy them before then.
+  // Throws a RangeError if the buffer no longer holds them (detached by JS that ran since ReadRawImage, e.g. a
+  // getter of another argument).
+  lightnet::ImageView Pixels() const;
+};
+
 // `what` names the argument in errors ("images[2]"). Throws a JS TypeError/RangeError for a malformed image.
+JsRawImage ReadRawImage(const Napi::Value& value, const std::string& what);
+
+// ReadRawImage, its pixels copied into memory of its own.
 OwnedPixels CopyRawImage(const Napi::Value& value, const std::string& what);
 
 // A RawImage object whose data is a fresh Uint8Array holding a copy of `image`'s rows.

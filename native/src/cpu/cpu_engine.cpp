@@ -2,6 +2,7 @@
 // YOLO decode + NMS and segmentation argmax, with per-frame timings.
 #include "cpu/cpu_engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <stdexcept>
@@ -53,6 +54,7 @@ class CpuEngine : public Engine {
 #endif
     }
     input_.resize(size_t(net_.input.size()) * options.batch);
+    host_inputs_.resize(size_t(options.batch));
     for (const Head& h : net_.heads) head_buffers_.emplace_back(size_t(source_shape(h).size()) * options.batch);
     if (progress)
       progress(1.0, std::string("CPU engine ready (") + executor_->name() + ", " +
@@ -132,6 +134,17 @@ class CpuEngine : public Engine {
 
   std::vector<LayerTiming> take_profile() override { return executor_->take_profile(); }
 
+  // Plain host memory: the CPU reads a frame wherever it lies, so nothing is gained here, but callers that
+  // decode or copy into the engine's input buffers (lightnet::InputBuffers) then run one code path everywhere.
+  uint8_t* pinned_input(int slot, size_t bytes) override {
+    if (slot < 0 || slot >= options_.batch)
+      throw std::invalid_argument("pinned_input: slot: expected 0.." + std::to_string(options_.batch - 1) + ", found " +
+                                  std::to_string(slot));
+    std::vector<uint8_t>& buffer = host_inputs_[slot];
+    if (buffer.size() < bytes || buffer.empty()) buffer.resize(std::max<size_t>(bytes, 1));
+    return buffer.data();
+  }
+
  private:
   const Shape& source_shape(const Head& h) const { return net_.layers.at(h.source).output; }
 
@@ -140,6 +153,7 @@ class CpuEngine : public Engine {
   std::unique_ptr<cpu::Executor> executor_;
   std::vector<float> input_;
   std::vector<std::vector<float>> head_buffers_;
+  std::vector<std::vector<uint8_t>> host_inputs_;  // pinned_input(): one per batch slot
 };
 
 }  // namespace
