@@ -770,7 +770,10 @@ TEST(CudaEngine, Int8HeadsMatchCpuInt8) {
   o.backend = "cpu";
   auto cpu = build_engine(net, o);
   o.backend = "cuda";
+  ::setenv("LIGHTNET_CUDA_INT8", "all", 1);  // every planned INT8 layer in int8, not only where it is faster
   auto gpu = build_engine(net, o);
+  ::unsetenv("LIGHTNET_CUDA_INT8");
+  auto timed = build_engine(net, o);  // int8 only where the timing says so
   EXPECT_EQ(gpu->precision(), Precision::INT8);
   auto input = random_input(net, 2, 21);
   auto want = cpu->forward(input.data(), 2), got = gpu->forward(input.data(), 2);
@@ -783,9 +786,11 @@ TEST(CudaEngine, Int8HeadsMatchCpuInt8) {
   // And the INT8 engine stays close to FP32 (the quantization error itself, not a bug-sized one).
   auto fp32 = build(net, Precision::FP32, 2);
   auto exact = fp32->forward(input.data(), 2);
+  auto mixed = timed->forward(input.data(), 2);
   for (size_t k = 0; k < exact.size(); ++k) {
     std::vector<double> ref(exact[k].data.begin(), exact[k].data.end());
     EXPECT_LT(relative_error(got[k].data.data(), ref.data(), ref.size()), 0.15) << "head " << k;
+    EXPECT_LT(relative_error(mixed[k].data.data(), ref.data(), ref.size()), 0.15) << "head " << k;
   }
 }
 

@@ -172,7 +172,9 @@ class CudaEngine final : public Engine {
   bool build_convs(const PlanContents* cached, bool concat_in_place, const ProgressCallback& progress);
   struct ConvLayer;
   bool choose_conv(const Layer& l, const View& in, const View& out, size_t limit, bool concat_in_place,
-                   ConvLayer& cl);
+                   ConvLayer& cl, float* best_ms = nullptr);
+  float time_as_graph(const std::function<void()>& run);
+  std::vector<bool> int8_layers_that_pay(const std::vector<bool>& int8_capable, size_t limit);
   void allocate_postprocess();
   View view(const Placement& p, int batch) const;
   View view_of(int layer, int batch) const { return view(layer < 0 ? plan_.input : plan_.layers[layer], batch); }
@@ -194,6 +196,7 @@ class CudaEngine final : public Engine {
   QuantPlan quant_;
   bool int8_engine_ = false;
   Int8Storages int8_;  // per storage: int8 or not, and its scale (INT8 engines)
+  std::vector<int> int8_layers_;  // the convs that run int8 (saved in the plan)
   DType storage_dtype(int storage) const {
     return int8_engine_ && int8_.storages[storage].int8 ? DType::I8 : dt_;
   }
@@ -307,6 +310,7 @@ void CudaEngine::build(const ProgressCallback& progress) {
   if (!path.empty() && (!cached || !tuned_from_cache_)) {
     PlanContents out;
     out.concat_in_place = plan_concat_in_place_;
+    out.int8_layers = int8_layers_;
     for (const auto& [i, c] : convs_) out.convs[i] = c.choice;
     if (save_plan(path, key, out, why)) log_line("saved plan " + path);
     else log_line(why);
@@ -333,6 +337,24 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
       s8.input = IgemmType::S8;
       int8_capable[l.index] = quant_.layers[l.index].precision == Precision::INT8 && IgemmConv::supports(l, in_c, s8);
     }
+    // As TensorRT picks a precision per layer, a layer runs INT8 only where its int8 kernel beats its FP16
+    // one (timed alone at its shape); LIGHTNET_CUDA_INT8=all keeps every layer the plan makes INT8.
+    const char* int8_env = std::getenv("LIGHTNET_CUDA_INT8");
+    int8_.storages.assign(plan_.storages.size(), StorageQuant{});  // FP16 everywhere while timing
+    if (cached) {
+      std::vector<bool> from_plan(int8_capable.size(), false);
+      for (int i : cached->int8_layers)
+        if (i < int(from_plan.size())) from_plan[i] = int8_capable[i];
+      int8_capable = from_plan;
+    } else if (!(int8_env && std::string(int8_env) == "all")) {
+      size_t free_bytes = 0, total_bytes = 0;
+      LN_CUDA(cudaMemGetInfo(&free_bytes, &total_bytes));
+      workspace_ = DeviceBuffer(std::min<size_t>(size_t(512) << 20, free_bytes / 4));
+      int8_capable = int8_layers_that_pay(int8_capable, workspace_.bytes());
+    }
+    int8_layers_.clear();
+    for (size_t i = 0; i < int8_capable.size(); ++i)
+      if (int8_capable[i]) int8_layers_.push_back(int(i));
     int8_ = plan_int8_storages(net_, plan_, quant_, int8_capable, own_kernels);
     int count = 0;
     for (const StorageQuant& q : int8_.storages) count += q.int8;
@@ -395,16 +417,15 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
 
 // Tunes both paths (the fused cuDNN graph and the legacy call), times the winners of each on the real buffers
 // and keeps the faster. False when neither runs on a channel slice (the caller then concatenates by copies).
-bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, size_t limit, bool concat_in_place,
-                             ConvLayer& cl) {
+// Timed as the network runs: kLaunches back-to-back calls captured in a CUDA graph and replayed. Timing a
+// single call between two events measures mostly the host's launch cost (about 10 µs on the H100 machine for
+// any small kernel, more for cuDNN's graph API), which is gone in the replay and hid which kernel is faster
+// (BENCHMARKS.md). Where capture fails, the calls are timed directly. Milliseconds per call, best of 3.
+float CudaEngine::time_as_graph(const std::function<void()>& run) {
   cudaEvent_t a, b;
   LN_CUDA(cudaEventCreate(&a));
   LN_CUDA(cudaEventCreate(&b));
   struct Events { cudaEvent_t a, b; ~Events() { cudaEventDestroy(a); cudaEventDestroy(b); } } guard{a, b};
-  // Timed as the network runs: kLaunches back-to-back calls captured in a CUDA graph and replayed. Timing a
-  // single call between two events measures mostly the host's launch cost (about 10 µs on the H100 machine
-  // for any small kernel, more for cuDNN's graph API), which is gone in the replay and hid which kernel is
-  // faster (BENCHMARKS.md). Where capture fails, the calls are timed directly.
   constexpr int kLaunches = 8;
   auto elapsed = [&](const std::function<void()>& body) {
     float best = 1e30f;
@@ -419,31 +440,82 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
     }
     return best;
   };
-  auto time = [&](const std::function<void()>& run) {
-    run();  // warm-up, and any lazy set-up happens outside the capture
-    auto launches = [&] { for (int i = 0; i < kLaunches; ++i) run(); };
-    cudaGraph_t graph = nullptr;
-    cudaGraphExec_t exec = nullptr;
-    bool captured = cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal) == cudaSuccess;
-    if (captured) {
-      try {
-        launches();
-      } catch (const std::exception&) {
-        captured = false;
-      }
-      captured = cudaStreamEndCapture(stream_, &graph) == cudaSuccess && captured && graph &&
-                 cudaGraphInstantiate(&exec, graph, 0) == cudaSuccess;
-      if (graph) cudaGraphDestroy(graph);
+  run();  // warm-up, and any lazy set-up happens outside the capture
+  auto launches = [&] { for (int i = 0; i < kLaunches; ++i) run(); };
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t exec = nullptr;
+  bool captured = cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal) == cudaSuccess;
+  if (captured) {
+    try {
+      launches();
+    } catch (const std::exception&) {
+      captured = false;
     }
-    cudaGetLastError();
-    if (!captured) {
-      if (exec) cudaGraphExecDestroy(exec);
-      return elapsed(launches);
-    }
-    struct Exec { cudaGraphExec_t e; ~Exec() { cudaGraphExecDestroy(e); } } guard_exec{exec};
-    LN_CUDA(cudaGraphLaunch(exec, stream_));
-    return elapsed([&] { LN_CUDA(cudaGraphLaunch(exec, stream_)); });
+    captured = cudaStreamEndCapture(stream_, &graph) == cudaSuccess && captured && graph &&
+               cudaGraphInstantiate(&exec, graph, 0) == cudaSuccess;
+    if (graph) cudaGraphDestroy(graph);
+  }
+  cudaGetLastError();
+  if (!captured) {
+    if (exec) cudaGraphExecDestroy(exec);
+    return elapsed(launches);
+  }
+  struct Exec { cudaGraphExec_t e; ~Exec() { cudaGraphExecDestroy(e); } } guard_exec{exec};
+  LN_CUDA(cudaGraphLaunch(exec, stream_));
+  return elapsed([&] { LN_CUDA(cudaGraphLaunch(exec, stream_)); });
+}
+
+// For each conv the plan makes INT8 (and the own kernels can run in int8): whether its int8 kernel beats the
+// best FP16 one (cuDNN's or ours), each timed alone on scratch tensors of the layer's shapes, as TensorRT
+// chooses a precision per layer. Scratch contents are a non-zero byte pattern: zeros can time faster.
+std::vector<bool> CudaEngine::int8_layers_that_pay(const std::vector<bool>& capable, size_t limit) {
+  std::vector<bool> pays = capable;
+  int kept = 0, total = 0;
+  const int n = options_.batch;
+  DeviceBuffer x16, y16, x8, y8;
+  auto scratch = [&](DeviceBuffer& buf, const Shape& s, size_t element) {
+    buf.resize(size_t(n) * s.h * s.w * s.c * element);
+    LN_CUDA(cudaMemsetAsync(buf.get(), 0x21, size_t(n) * s.h * s.w * s.c * element, stream_));
+    View v;
+    v.data = buf.get();
+    v.n = n; v.h = s.h; v.w = s.w; v.c = s.c;
+    v.pixel_stride = s.c;
+    v.batch_stride = int64_t(s.h) * s.w * s.c;
+    return v;
   };
+  for (const Layer& l : net_.layers) {
+    if (!capable[l.index]) continue;
+    ++total;
+    const Shape& is = l.input_shapes.at(0);  // int8-capable convs never read the padded network input
+    const View in16 = scratch(x16, is, 2), out16 = scratch(y16, l.output, 2);
+    const View in8 = scratch(x8, is, 1), out8 = scratch(y8, l.output, 1);
+    ConvLayer fp16;
+    float fp16_ms = 1e30f, int8_ms = 1e30f;
+    choose_conv(l, in16, out16, limit, false, fp16, &fp16_ms);
+    IgemmPrecision s8;
+    s8.input = s8.output = IgemmType::S8;
+    s8.input_scale = s8.output_scale = 1.f / 16;  // any positive steps time the same
+    s8.weight_scales = quant_.layers[l.index].weight_scales;
+    IgemmConv conv(l, is.c, s8);
+    for (int v = 0; v < kIgemmVariants; ++v) {
+      if (!conv.sensible(v, out8)) continue;
+      const IgemmWorkspace ws = own_workspace(conv.partials_bytes(v, out8));
+      int8_ms = std::min(int8_ms, time_as_graph([&] { conv.run(v, in8, out8, ws, stream_); }));
+    }
+    pays[l.index] = int8_ms < fp16_ms;
+    kept += pays[l.index];
+    if (verbose_tuning_)
+      log_line("layer " + layer_name(l) + ": int8 " + std::to_string(int8_ms * 1000) + " us, fp16 " +
+               std::to_string(fp16_ms * 1000) + " us");
+  }
+  log_line("int8 engine: " + std::to_string(kept) + " of " + std::to_string(total) +
+           " INT8-planned convs run int8 (timed faster than FP16; LIGHTNET_CUDA_INT8=all keeps them all)");
+  return pays;
+}
+
+bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, size_t limit, bool concat_in_place,
+                             ConvLayer& cl, float* best_ms) {
+  auto time = [&](const std::function<void()>& run) { return time_as_graph(run); };
   float own_ms = 1e30f, graph_ms = 1e30f, legacy_ms = 1e30f;
   int own_variant = -1;
   std::unique_ptr<IgemmConv> own;
@@ -463,6 +535,7 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
                                   std::to_string(own_ms * 1000) + " us");
   }
   auto take_own = [&] {
+    if (best_ms) *best_ms = own_ms;
     cl.own = std::move(own);
     cl.choice = ConvChoice{};
     cl.choice.own = own_variant;
@@ -495,6 +568,7 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
   if (verbose_tuning_)
     log_line("layer " + layer_name(l) + ": cudnn graph " + std::to_string(graph_ms * 1000) + " us, legacy " +
              std::to_string(legacy_ms * 1000) + " us");
+  if (best_ms) *best_ms = std::min(own_ms, std::min(graph_ms, legacy_ms));
   if (own && own_ms <= std::min(graph_ms, legacy_ms)) return take_own();
   if (graph_ms <= legacy_ms) {
     cl.graph = std::move(graph);

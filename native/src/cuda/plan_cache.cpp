@@ -18,7 +18,7 @@ namespace lightnet::cuda {
 namespace {
 
 constexpr const char* kMagic = "lightnet-cuda-plan";
-constexpr int kFormat = 3;  // 3: own kernels (ConvChoice::own)
+constexpr int kFormat = 4;  // 3: own kernels (ConvChoice::own); 4: the layers that run int8
 
 using Hasher = Fnv1a;
 
@@ -110,6 +110,12 @@ std::optional<PlanContents> load_plan(const std::string& path, const PlanKey& ke
     c.fused = fused != 0;
     plan.convs[layer] = c;
   }
+  if (!(in >> word >> count) || word != "int8_layers" || count < 0) { why = path + ": corrupt (no int8_layers line)"; return std::nullopt; }
+  for (int i = 0; i < count; ++i) {
+    int layer = -1;
+    if (!(in >> layer) || layer < 0) { why = path + ": corrupt (int8 layer " + std::to_string(i) + ")"; return std::nullopt; }
+    plan.int8_layers.push_back(layer);
+  }
   if (!(in >> word) || word != "end") { why = path + ": corrupt (truncated)"; return std::nullopt; }
   return plan;
 }
@@ -124,7 +130,9 @@ bool save_plan(const std::string& path, const PlanKey& key, const PlanContents& 
     out << "concat_in_place " << (plan.concat_in_place ? 1 : 0) << "\nconvs " << plan.convs.size() << "\n";
     for (const auto& [layer, c] : plan.convs)
       out << "conv " << layer << " " << c.algo << " " << c.math << " " << (c.fused ? 1 : 0) << " " << c.workspace << " " << c.graph << " " << c.own << "\n";
-    out << "end\n";
+    out << "int8_layers " << plan.int8_layers.size();
+    for (int layer : plan.int8_layers) out << " " << layer;
+    out << "\nend\n";
     if (!out) { why = "cannot write " + tmp; std::remove(tmp.c_str()); return false; }
   }
   std::filesystem::rename(tmp, path, ec);

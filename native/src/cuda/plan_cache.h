@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cuda/cudnn_conv.h"
 #include "lightnet/network.h"
@@ -19,6 +20,7 @@ struct PlanKey {
 struct PlanContents {
   bool concat_in_place = true;
   std::map<int, ConvChoice> convs;  // by layer index
+  std::vector<int> int8_layers;      // INT8 engines: the convs that run int8 (timed faster than FP16)
 };
 
 PlanKey make_plan_key(const Network& net, Precision precision, int batch, int device);
