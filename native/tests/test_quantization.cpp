@@ -51,6 +51,44 @@ TEST(EntropyCalibration, MatchesNumpyReimplementation) {
   }
 }
 
+// Known answers worked by hand with 4 bins and 2 levels (KL values to 4 decimals):
+//   hist [8, 4, 2, 1]: i=2: P [8, 7], Q [8, 4] → 0.0380; i=3: P [8, 4, 3], Q [6, 6, 2] → 0.0574;
+//                      i=4: P = hist, Q [6, 6, 1.5, 1.5] → 0.0566. Minimum at i=2: amax = 2/4 of the range.
+//   hist [8, 0, 4, 1]: i=2: Q [8, 0] while P [8, 5]: the folded tail lands on an empty bin, smoothed Q = 1e-4
+//                      there → KL ≈ 3.68; i=3: P [8, 0, 5], Q [8, 0, 4] (the empty bin stays empty) → 0.0058;
+//                      i=4: Q [8, 0, 2.5, 2.5] → 0.0741. Minimum at i=3: amax = 3/4.
+// pytorch-quantization's rewrite of bin 0 from bin 1 (hist [4, 4, 2, 1]) would pick i=3 in the first case.
+TEST(EntropyCalibration, HandComputedKnownAnswers) {
+  EXPECT_FLOAT_EQ(entropy_amax({8, 4, 2, 1}, 4.0, 2), 2.0f);
+  EXPECT_FLOAT_EQ(entropy_amax({8, 0, 4, 1}, 4.0, 2), 3.0f);
+  EXPECT_FLOAT_EQ(entropy_amax({8, 0, 4, 1}, 8.0, 2), 6.0f);  // the range scales the answer, not the choice
+}
+
+// An isolated outlier that the 128 levels at the full range represent exactly is kept: P = Q at i = bins.
+TEST(EntropyCalibration, ExactlyRepresentableOutlierKeepsFullRange) {
+  std::vector<double> h(2048, 0.0);
+  for (int j = 0; j < 128; ++j) h[size_t(j)] = 1000;
+  h[2047] = 5;
+  EXPECT_FLOAT_EQ(entropy_amax(h, 2048.0), 2048.0f);
+}
+
+// A long, sparse tail of rare large values is clipped: the search trades them for resolution near zero.
+TEST(EntropyCalibration, ClipsRareTail) {
+  std::vector<double> h(2048, 0.0);
+  for (int j = 0; j < 400; ++j) h[size_t(j)] = std::floor(1e6 * std::exp(-j / 60.0)) + 1;
+  for (int j = 400; j < 2048; j += 97) h[size_t(j)] = 1;
+  const float amax = entropy_amax(h, 2048.0);
+  EXPECT_GE(amax, 128.f);
+  EXPECT_LT(amax, 1024.f);
+}
+
+TEST(EntropyCalibration, RejectsBadHistograms) {
+  EXPECT_THROW(entropy_amax({}, 1.0), std::invalid_argument);
+  EXPECT_THROW(entropy_amax({1, 2}, 0.0, 1), std::invalid_argument);
+  EXPECT_THROW(entropy_amax({1, -2}, 1.0, 1), std::invalid_argument);
+  EXPECT_THROW(entropy_amax({1, 2}, 1.0, 3), std::invalid_argument);
+}
+
 TEST(EntropyCalibration, UniformHistogramKeepsFullRange) {
   // A flat distribution loses nothing by merging at the full range and everything by clipping: amax = max.
   std::vector<double> flat(2048, 10.0);
