@@ -317,6 +317,44 @@ TEST(QuantPlan, ClipValueAndSparsityOnTheWholeEngine) {
   EXPECT_THROW(prepare_quantization(dense, o), std::invalid_argument);
 }
 
+// Layers that only move values (maxpool, upsample, a one-layer route, dropout) carry their producer's range, so a
+// conv reading them quantizes at the producer's scale whatever the table says for the moved copy; a concat of
+// two layers keeps its own range.
+TEST(QuantPlan, PassThroughTensorsShareTheProducersScale) {
+  const std::string cfg = test::write_temp("pass_through.cfg",
+      "[net]\nwidth=16\nheight=16\nchannels=3\n"
+      "[convolutional]\nfilters=8\nsize=3\nstride=1\npad=1\nactivation=leaky\n"   // 0
+      "[maxpool]\nsize=2\nstride=2\n"                                                // 1
+      "[convolutional]\nfilters=8\nsize=3\nstride=1\npad=1\nactivation=leaky\n"   // 2 reads 1
+      "[upsample]\nstride=2\n"                                                        // 3
+      "[dropout]\nprobability=.1\n"                                                   // 4
+      "[route]\nlayers=-1\n"                                                          // 5
+      "[convolutional]\nfilters=8\nsize=1\nstride=1\npad=1\nactivation=leaky\n"   // 6 reads 5
+      "[route]\nlayers=-1,0\n"                                                        // 7 concat(6, 0)
+      "[convolutional]\nfilters=8\nsize=1\nstride=1\npad=1\nactivation=leaky\n"   // 8 reads 7
+      "[convolutional]\nfilters=75\nsize=1\nstride=1\npad=1\nactivation=linear\n" // 9
+      "[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=20\nnum=3\n");
+  Network net = load_cfg(cfg);
+  randomize_weights(net, 5);
+  ASSERT_EQ(net.layers.size(), 11u);
+  CalibrationTable t{"entropy", model_hash(net), {{"input", 1.f}}};
+  for (size_t i = 0; i < net.layers.size(); ++i) t.amax[std::to_string(i)] = float(i + 2);  // all different
+  BuildOptions o;
+  o.precision = Precision::INT8;
+  o.calibration_table = test::temp_path("pass_through.table");
+  write_calibration_table(o.calibration_table, t);
+  const QuantPlan plan = prepare_quantization(net, o);
+  EXPECT_FLOAT_EQ(plan.amax[1], 2.f);  // maxpool → conv 0
+  EXPECT_FLOAT_EQ(plan.layers[2].input_scale, 2.f / 127);
+  EXPECT_FLOAT_EQ(plan.amax[3], 4.f);  // upsample, dropout, route → conv 2
+  EXPECT_FLOAT_EQ(plan.amax[4], 4.f);
+  EXPECT_FLOAT_EQ(plan.amax[5], 4.f);
+  EXPECT_FLOAT_EQ(plan.layers[6].input_scale, 4.f / 127);
+  EXPECT_FLOAT_EQ(plan.amax[7], 9.f);  // the concat's own range
+  EXPECT_FLOAT_EQ(plan.layers[8].input_scale, 9.f / 127);
+  EXPECT_FLOAT_EQ(plan.layers[6].output_scale, 8.f / 127);
+}
+
 // Calibrates Yolo-Fastest VOC on ../shared/images, writes the table, reuses it, and recalibrates a stale one.
 TEST(Calibration, YoloFastestTableWrittenReusedAndRefreshed) {
   const std::string cfg = test::shared_path("models/yolo-fastest/yolo-fastest-xl-voc.cfg");

@@ -30,7 +30,9 @@ struct LayerQuantization {
 struct QuantPlan {
   std::string algorithm;             // "entropy", "minmax", "percentile-99.99", "clip", or "" (no INT8 layer)
   float input_amax = 0;              // range of the network input tensor
-  std::vector<float> amax;           // range of each layer's output tensor, by layer index (0 = not needed)
+  std::vector<float> amax;           // range of each layer's output tensor, by layer index (0 = not needed);
+                                     // a layer that only moves its input's values (maxpool, upsample, dropout,
+                                     // one-layer route) carries its producer's range
   std::vector<LayerQuantization> layers;  // by layer index
   bool any_int8() const;
 };
