@@ -258,6 +258,51 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Int8Convolution,
                                            ConvCase{"grouped", 16, 32, 3, 1, 4, Activation::Leaky}),
                          [](const auto& info) { return std::string(info.param.name); });
 
+// The int8 executor's layer outputs share one liveness-planned arena: with every layer requested each output
+// lives to the end (the arena is the sum of the outputs, 64-byte aligned); with only the last requested, dead
+// outputs are reused, and the results are the same bits.
+TEST(Int8Executor, ArenaReusesDeadOutputs) {
+  NetBuilder b({8, 12, 12});
+  const int c0 = b.conv(-1, 16, 3, 1, Activation::Leaky);
+  b.conv(c0, 16, 1, 1, Activation::Leaky);
+  b.conv(b.last(), 16, 3, 1, Activation::Leaky, 16);
+  b.conv(b.last(), 16, 1, 1, Activation::Linear);
+  b.shortcut(c0, Activation::Linear);  // keeps c0 alive across the block
+  b.maxpool(2, 2, 0);
+  b.conv(b.last(), 8, 3, 1, Activation::Leaky);
+  QuantPlan plan;
+  plan.layers.resize(b.net.layers.size());
+  for (const Layer& l : b.net.layers) {
+    if (l.type != LayerType::Convolutional) continue;
+    LayerQuantization& q = plan.layers[l.index];
+    q.precision = Precision::INT8;
+    q.input_scale = 3.f / 127;
+    q.weight_scales.assign(size_t(l.output.c), 0.6f / 127);
+  }
+  cpu::ExecutorOptions all, last;
+  size_t sum = 0, biggest = 0;
+  for (const Layer& l : b.net.layers) {
+    all.outputs.push_back(l.index);
+    const size_t bytes = (sizeof(float) * size_t(l.output.size()) + 63) / 64 * 64;
+    sum += bytes, biggest = std::max(biggest, bytes);
+  }
+  last.outputs = {b.last()};
+  auto ea = cpu::make_quantized_executor(b.net, plan, all), el = cpu::make_quantized_executor(b.net, plan, last);
+  EXPECT_EQ(ea->workspace_bytes(), sum);
+  EXPECT_LE(el->workspace_bytes(), 3 * biggest);  // at most three outputs alive at once (block input, two in flight)
+  const std::vector<float> x = testing::random_input(size_t(b.net.input.size()), 9);
+  std::vector<std::vector<float>> outs;
+  std::vector<float*> dst;
+  for (const Layer& l : b.net.layers) outs.emplace_back(size_t(l.output.size()));
+  for (auto& o : outs) dst.push_back(o.data());
+  std::vector<float> tail(size_t(b.net.layers.back().output.size()));
+  ea->run(x.data(), 1, dst);
+  el->run(x.data(), 1, {tail.data()});
+  EXPECT_EQ(tail, outs.back());
+  el->run(x.data(), 1, {tail.data()});  // a second run over reused bytes gives the same
+  EXPECT_EQ(tail, outs.back());
+}
+
 std::string precision_cfg() {
   return test::write_temp("precision.cfg",
                           "[net]\nwidth=32\nheight=32\nchannels=3\n"
