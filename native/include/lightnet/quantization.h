@@ -57,8 +57,10 @@ double prune_2_4(Layer& conv);
 //  candidate threshold i = levels..bins, the reference P = hist[0:i] with the outliers Σhist[i:] folded into its
 //  last bin, Q = hist[0:i] merged into `levels` levels and spread back evenly over each level's non-empty bins
 //  (empty bins stay empty), zero bins of both smoothed (eps 1e-4 on the counts, as MXNet / TVM implement the
-//  method); amax = upper edge of the bin i whose KL(P||Q) is smallest (the last such i on ties).
-float entropy_amax(const std::vector<double>& hist, double hist_max, int levels = 128);
+//  method); amax = upper edge of the bin i whose KL(P||Q) is smallest (the last such i on ties). hist[0] is
+//  replaced by hist[1] first, as NVIDIA's pytorch-quantization does, so that exact zeros (which quantize
+//  without error) do not pull the range down.
+float entropy_amax(std::vector<double> hist, double hist_max, int levels = 128);
 //  percentile: the upper edge of the bin where the cumulative count reaches `percentile` % of the total.
 float percentile_amax(const std::vector<double>& hist, double hist_max, double percentile);
 

@@ -1,7 +1,7 @@
 """Independent numpy reimplementation of the entropy (KL) range selection, vectorised differently from the C++.
 
-TensorRT's EntropyCalibrator2 method (GTC 2017, "8-bit Inference with TensorRT"): for every threshold i in
-[128, bins], P = hist[:i] with the tail added to its last bin, Q = hist[:i] merged into 128 levels
+TensorRT's EntropyCalibrator2 method (GTC 2017, "8-bit Inference with TensorRT"): bin 0 replaced by bin 1 (as
+NVIDIA's pytorch-quantization does against the spike of exact zeros), then for every threshold i in [128, bins], P = hist[:i] with the tail added to its last bin, Q = hist[:i] merged into 128 levels
 (numpy.digitize over linspace(0, i, 129)) and spread evenly over each level's non-empty bins, zero bins of P and
 Q smoothed as MXNet's _smooth_distribution (eps 1e-4 on the counts), KL by scipy.stats.entropy's formula; the
 threshold bin is the last argmin. Usage: entropy_calibration.py HIST.f64 → prints that bin.
@@ -21,7 +21,9 @@ def smooth(d, eps=1e-4):
 
 
 def entropy_bin(hist, levels=128):
-    hist = hist.astype(np.float64)
+    hist = hist.astype(np.float64).copy()
+    if len(hist) > 1:
+        hist[0] = hist[1]
     divergences = []
     for i in range(levels, len(hist) + 1):
         level = np.digitize(np.arange(i), np.linspace(0, i, num=levels + 1)) - 1
