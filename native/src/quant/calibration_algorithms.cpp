@@ -8,7 +8,7 @@
 // folded outliers is penalised, not excluded. Bin 0 is first replaced by bin 1, as NVIDIA's own implementation
 // of the method does (pytorch-quantization, calib/histogram.py, _compute_amax_entropy): exact zeros (ReLU
 // outputs: about half of every tensor) quantize without error, but counted in bin 0 they make the search buy
-// resolution near zero and clip 2-5% of the values of such tensors.
+// resolution near zero and clip up to 5% of the values of such tensors.
 #include <cmath>
 #include <limits>
 #include <stdexcept>
