@@ -67,7 +67,7 @@ float entropy_amax(std::vector<double> hist, double hist_max, int levels) {
   if (levels < 1 || levels > bins)
     throw std::invalid_argument("entropy calibration: levels expected 1.." + std::to_string(bins) + ", found " +
                                 std::to_string(levels));
-  if (bins > 1) hist[0] = hist[1];
+  if (bins > 1) hist[0] = hist[1];  // exact zeros cost nothing to quantize (see the top of the file)
   double best = std::numeric_limits<double>::infinity();
   int best_i = bins;
   std::vector<double> level_sum(levels), level_bins(levels), p, q;
