@@ -8,6 +8,10 @@
  *    per-layer precision (a copy of the cfg with precision=fp16 on them, built with multi-precision, i.e. --mp).
  *    Calibration reads an image list file of every Nth frame (--every, default 16); those frames are left out
  *    of the evaluation.
+ *    Then, from the calibration tables: each algorithm's range as a fraction of the observed max (minmax's range),
+ *    median over the tensors of each kind that INT8 convs read (outputs of leaky dense convs, of depthwise /
+ *    grouped convs, of linear convs, of shortcuts), which shows where an algorithm clips; and F1 with percentile's
+ *    ranges everywhere but entropy's on one of those kinds, which shows where entropy's clipping costs detections.
  *  - The det-semaseg LightNet cfg (seeded random weights: no trained ones exist here): segmentation mask pixel
  *    agreement INT8 vs FP32 over ../shared/images and a few frames, 2:4 sparsity off (quantization alone) and
  *    on (quantization + pruning of its sparse=1 layers). With random weights this is a numerics check of the
@@ -58,7 +62,7 @@ const evalSet = [...images, ...evalFrames];
 const truth = await detectAll({ ...voc, precision: "fp32" }, evalSet);
 const detection = [];
 for (const a of algorithms) {
-  const table = path.join(work, `yolo-fastest-${a.name.split(" ")[0]}.table`);
+  const table = tablePath(a.name.split(" ")[0]);
   const options = { ...voc, precision: "int8", calibrationList: calibList, calibrationTable: table, ...a.options };
   const found = await detectAll(options, evalSet);
   detection.push({ algorithm: a.name, ...f1(truth, found) });
@@ -73,6 +77,18 @@ for (const a of algorithms) {
   const options = { ...voc, cfg, precision: "int8", multiPrecision: true, calibrationList: calibList, calibrationAlgorithm: "entropy" };
   detection.push({ algorithm: "entropy, linear convs FP16 (--mp)", ...f1(truth, await detectAll(options, evalSet)) });
   log(`yolo-fastest-xl-voc int8 ${detection.at(-1).algorithm}: F1 ${detection.at(-1).f1.toFixed(4)}`);
+}
+
+const ranges = rangeFractions(voc.cfg, ["entropy", "percentile"]);
+for (const r of ranges)
+  log(`ranges / max, ${r.kind} (${r.tensors} tensors): ${Object.entries(r.median).map(([a, v]) => `${a} ${v.toFixed(2)}`).join(", ")}`);
+
+// Where entropy loses: percentile's ranges everywhere except entropy's on one kind of tensor at a time.
+const swaps = [];
+for (const kind of ranges.map((r) => r.kind)) {
+  const options = { ...voc, precision: "int8", calibrationTable: mixedTable(voc.cfg, "percentile", kind), calibrationAlgorithm: "entropy" };
+  swaps.push({ kind, ...f1(truth, await detectAll(options, evalSet)) });
+  log(`yolo-fastest-xl-voc int8 percentile with entropy on ${kind} outputs: F1 ${swaps.at(-1).f1.toFixed(4)}`);
 }
 
 const segmentation = [];
@@ -96,7 +112,7 @@ if (!("--no-seg" in args)) {
 }
 
 rmSync(work, { recursive: true, force: true });
-const result = { date: new Date().toISOString(), host: `${os.cpus()[0]?.model} x${os.cpus().length}`, detection, segmentation };
+const result = { date: new Date().toISOString(), host: `${os.cpus()[0]?.model} x${os.cpus().length}`, detection, ranges, swaps, segmentation };
 if ("--json" in args) {
   process.stdout.write(JSON.stringify(result) + "\n");
 } else {
@@ -105,6 +121,13 @@ if ("--json" in args) {
   process.stdout.write("| algorithm | F1 | precision | recall | FP32 boxes | INT8 boxes |\n|---|---|---|---|---|---|\n");
   for (const d of detection)
     process.stdout.write(`| ${d.algorithm} | ${d.f1.toFixed(4)} | ${d.precision.toFixed(4)} | ${d.recall.toFixed(4)} | ${d.truth} | ${d.found} |\n`);
+  process.stdout.write("Calibrated range / observed max (minmax), median over the tensors INT8 convs read, by producer:\n");
+  process.stdout.write(`| tensors | count | ${ranges[0] ? Object.keys(ranges[0].median).join(" | ") : ""} |\n|---|---|---|---|\n`);
+  for (const r of ranges) process.stdout.write(`| ${r.kind} | ${r.tensors} | ${Object.values(r.median).map((v) => v.toFixed(2)).join(" | ")} |\n`);
+  process.stdout.write(`Percentile ${percentile} ranges everywhere except entropy's on the outputs of one kind of layer:\n`);
+  process.stdout.write("| entropy on | F1 | precision | recall | INT8 boxes |\n|---|---|---|---|---|\n");
+  for (const w of swaps)
+    process.stdout.write(`| ${w.kind} | ${w.f1.toFixed(4)} | ${w.precision.toFixed(4)} | ${w.recall.toFixed(4)} | ${w.found} |\n`);
   if (segmentation.length > 0) {
     process.stdout.write(
       `det-semaseg (random weights), mask pixel agreement over ${segmentation[0].images} images ` +
@@ -176,6 +199,68 @@ async function masksOf(options, files) {
   } finally {
     engine.close();
   }
+}
+
+function tablePath(algorithm) {
+  return path.join(work, `yolo-fastest-${algorithm}.table`);
+}
+
+function readTable(file) {
+  const amax = new Map();
+  for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
+    const [name, value] = line.trim().split(/\s+/);
+    if (name) amax.set(name, Number(value));
+  }
+  return amax;
+}
+
+/** The tensors INT8 convs read (not the first conv's input, not the head convs'), by kind of producer layer. */
+function readTensorKinds(cfg) {
+  const sections = readFileSync(cfg, "utf8").split(/(?=^\[)/m).filter((s) => /^\[/.test(s)).slice(1);
+  const key = (s, k) => s.match(new RegExp(`^\\s*${k}\\s*=\\s*([^#\\n]*)`, "m"))?.[1].trim();
+  const kindOf = (s) => {
+    if (s.startsWith("[shortcut]")) return "shortcut";
+    if (!s.startsWith("[convolutional]")) return "other";
+    if (Number(key(s, "groups") ?? 1) > 1) return "depthwise / grouped conv";
+    return (key(s, "activation") ?? "logistic") === "linear" ? "linear conv" : "leaky dense conv";
+  };
+  const heads = new Set(sections.map((s, i) => (/^\[(yolo|softmax)\]/.test(s) ? i - 1 : -1)));
+  const kinds = new Map();
+  sections.forEach((s, i) => {
+    if (s.startsWith("[convolutional]") && i > 0 && !heads.has(i)) kinds.set(i - 1, kindOf(sections[i - 1]));
+  });
+  return kinds;
+}
+
+/** Median of range / max (minmax's range) per kind of producer, over the tensors INT8 convs read. */
+function rangeFractions(cfg, algos) {
+  const tables = Object.fromEntries(["minmax", ...algos].map((a) => [a, readTable(tablePath(a))]));
+  const groups = new Map();
+  for (const [i, kind] of readTensorKinds(cfg)) {
+    if (kind === "other") continue;
+    const max = tables.minmax.get(String(i));
+    if (!groups.has(kind)) groups.set(kind, Object.fromEntries(algos.map((a) => [a, []])));
+    for (const a of algos) groups.get(kind)[a].push(tables[a].get(String(i)) / max);
+  }
+  const median = (v) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
+  return [...groups].map(([kind, g]) => ({ kind, tensors: g[algos[0]].length, median: Object.fromEntries(algos.map((a) => [a, median(g[a])])) }));
+}
+
+/**
+ * A table with `base`'s ranges except entropy's on the tensors produced by layers of `kind`: written with the
+ * entropy table's header (same algorithm and model hash), so the engine reuses it as it is.
+ */
+function mixedTable(cfg, base, kind) {
+  const [header, ...lines] = readFileSync(tablePath("entropy"), "utf8").trimEnd().split("\n");
+  const fromBase = readTable(tablePath(base));
+  const swap = new Set([...readTensorKinds(cfg)].filter(([, k]) => k === kind).map(([i]) => String(i)));
+  const file = path.join(work, `mixed-${base}-${kind.replace(/\W+/g, "_")}.table`);
+  const out = lines.map((l) => {
+    const [name] = l.split(" ");
+    return swap.has(name) ? l : `${name} ${fromBase.get(name)}`;
+  });
+  writeFileSync(file, [header, ...out].join("\n") + "\n");
+  return file;
 }
 
 function iou(a, b) {

@@ -38,7 +38,9 @@ struct LayerQuantization {
 struct QuantPlan {
   std::string algorithm;             // "entropy", "minmax", "percentile-99.99", "clip", or "" (no INT8 layer)
   float input_amax = 0;              // range of the network input tensor
-  std::vector<float> amax;           // range of each layer's output tensor, by layer index (0 = not needed)
+  std::vector<float> amax;           // range of each layer's output tensor, by layer index (0 = not needed);
+                                     // a layer that only moves its input's values (maxpool, upsample, dropout,
+                                     // one-layer route) carries its producer's range
   std::vector<LayerQuantization> layers;  // by layer index
   bool any_int8() const;
 };
@@ -59,11 +61,13 @@ bool is_2_4_sparse(const Layer& conv);
 double prune_2_4(Layer& conv);
 
 // Calibration algorithms on a histogram of |x| over [0, hist_max] (equal bins).
-//  entropy: TensorRT's EntropyCalibrator2 method as NVIDIA's pytorch-quantization implements it
-//  (calib/histogram.py, _compute_amax_entropy): for every candidate threshold i = 128..bins, the reference
-//  P = hist[0:i] with the tail Σhist[i:] added to its last bin, Q = hist[0:i] merged into 128 levels and
-//  spread back evenly over the non-empty bins of each level; amax = upper edge of the bin i whose KL(P||Q)
-//  is smallest (the last such i on ties). hist[0] is replaced by hist[1] first, as the reference does.
+//  entropy: TensorRT's EntropyCalibrator2 method (NVIDIA, "8-bit Inference with TensorRT", GTC 2017): for every
+//  candidate threshold i = levels..bins, the reference P = hist[0:i] with the outliers Σhist[i:] folded into its
+//  last bin, Q = hist[0:i] merged into `levels` levels and spread back evenly over each level's non-empty bins
+//  (empty bins stay empty), zero bins of both smoothed (eps 1e-4 on the counts, as MXNet / TVM implement the
+//  method); amax = upper edge of the bin i whose KL(P||Q) is smallest (the last such i on ties). hist[0] is
+//  replaced by hist[1] first, as NVIDIA's pytorch-quantization does, so that exact zeros (which quantize
+//  without error) do not pull the range down.
 float entropy_amax(std::vector<double> hist, double hist_max, int levels = 128);
 //  percentile: the upper edge of the bin where the cumulative count reaches `percentile` % of the total.
 float percentile_amax(const std::vector<double>& hist, double hist_max, double percentile);

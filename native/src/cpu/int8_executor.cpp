@@ -9,7 +9,11 @@
 //     to the rounding of a [shortcut] sum, which TensorRT requantizes after the add.
 //   - FP32 / FP16: an fp32 oneDNN convolution (the CPU computes FP16 layers in fp32).
 // Without oneDNN, INT8 layers fall back to exact fake quantization on the reference convolution.
+// Layer outputs live in one arena, placed by the same liveness plan as the fp32 executor's (a buffer reuses the
+// bytes of outputs no later layer reads).
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -21,6 +25,7 @@
 #include "cpu/onednn_eltwise.h"
 #include "cpu/int8_executor.h"
 #include "cpu/maxpool.h"
+#include "cpu/memory_plan.h"
 #include "cpu/route.h"
 #include "cpu/shortcut.h"
 #include "cpu/upsample.h"
@@ -38,6 +43,25 @@ namespace {
 std::string layer_error(const Layer& l, const std::string& what) {
   return "layer " + std::to_string(l.index) + " [" + to_string(l.type) + "] (cfg line " +
          std::to_string(l.cfg_line) + "): " + what;
+}
+
+constexpr size_t kAlign = 64;
+
+struct AlignedFree {
+  void operator()(float* p) const { std::free(p); }
+};
+
+// Lifetimes of the layer outputs in step order: written at its layer, read up to its last consumer; the
+// requested outputs stay until the final copy-out (step = layer count).
+std::vector<BufferRequest> output_lifetimes(const Network& net, const ExecutorOptions& options) {
+  std::vector<BufferRequest> r(net.layers.size());
+  for (const Layer& l : net.layers)
+    r[l.index] = {sizeof(float) * size_t(l.output.size()) * size_t(options.max_batch), l.index, l.index};
+  for (const Layer& l : net.layers)
+    for (int i : l.inputs)
+      if (i >= 0) r.at(i).last = std::max(r.at(i).last, l.index);
+  for (int o : options.outputs) r.at(o).last = int(net.layers.size());
+  return r;
 }
 
 // A conv layer with its weights replaced by their int8 reconstruction w_q · s_w[oc] (fake quantization).
@@ -170,12 +194,21 @@ class QuantizedExecutor : public Executor {
       if (q.precision == Precision::INT8 && (!(q.input_scale > 0) || q.weight_scales.size() != size_t(l.output.c)))
         throw std::invalid_argument(layer_error(l, "INT8 layer without an input scale and per-channel weight scales"));
     }
-    buffers_.resize(net.layers.size());
-    for (const Layer& l : net.layers) buffers_[l.index].resize(size_t(l.output.size()) * options.max_batch);
+    if (options.max_batch < 1)
+      throw std::invalid_argument("max_batch: expected >= 1, found " + std::to_string(options.max_batch));
+    for (int o : options.outputs)
+      if (o < 0 || size_t(o) >= net.layers.size())
+        throw std::invalid_argument("output layer " + std::to_string(o) + ": expected 0.." +
+                                    std::to_string(net.layers.size() - 1));
+    const MemoryPlan memory = plan_memory(output_lifetimes(net, options), kAlign);
+    arena_.reset(static_cast<float*>(std::aligned_alloc(kAlign, std::max(memory.total, kAlign))));
+    if (!arena_) throw std::runtime_error("int8 executor: cannot allocate " + std::to_string(memory.total) + " bytes");
+    arena_bytes_ = memory.total;
+    for (size_t off : memory.offsets) buffers_.push_back(arena_.get() + off / sizeof(float));
 #ifndef LIGHTNET_WITH_ONEDNN
     for (const Layer& l : net.layers)
       if (plan.layers[l.index].precision == Precision::INT8) fake_[l.index] = fake_quantized_weights(l, plan.layers[l.index]);
-    scratch_.resize(buffers_.empty() ? 0 : size_t(net.input.size()) * options.max_batch);
+    scratch_.resize(size_t(net.input.size()) * options.max_batch);
 #endif
     profiler_.reset(net);
     convs_for(options.max_batch);
@@ -189,11 +222,7 @@ class QuantizedExecutor : public Executor {
 #endif
   }
 
-  size_t workspace_bytes() const override {  // one buffer per layer output (no liveness planning yet)
-    size_t bytes = 0;
-    for (const auto& b : buffers_) bytes += b.size() * sizeof(float);
-    return bytes;
-  }
+  size_t workspace_bytes() const override { return arena_bytes_; }
 
   void run(const float* input, int batch, const std::vector<float*>& outputs) override {
     if (batch < 1 || batch > options_.max_batch)
@@ -202,13 +231,13 @@ class QuantizedExecutor : public Executor {
 #ifdef _OPENMP
     if (options_.threads > 0) omp_set_num_threads(options_.threads);
 #endif
-    auto src = [&](int index) -> const float* { return index < 0 ? input : buffers_[index].data(); };
+    auto src = [&](int index) -> const float* { return index < 0 ? input : buffers_[index]; };
 #ifdef LIGHTNET_WITH_ONEDNN
     auto& convs = convs_for(batch);
 #endif
     for (const Layer& l : net_.layers) {
       auto t0 = std::chrono::steady_clock::now();
-      float* out = buffers_[l.index].data();
+      float* out = buffers_[l.index];
       const size_t count = size_t(l.output.size()) * batch;
       std::vector<const float*> ins;
       for (int i : l.inputs) ins.push_back(src(i));
@@ -239,7 +268,7 @@ class QuantizedExecutor : public Executor {
     if (options_.profile) profiler_.count_run();
     for (size_t i = 0; i < options_.outputs.size(); ++i) {
       const Layer& l = net_.layers.at(options_.outputs[i]);
-      std::memcpy(outputs[i], buffers_[l.index].data(), sizeof(float) * l.output.size() * batch);
+      std::memcpy(outputs[i], buffers_[l.index], sizeof(float) * l.output.size() * batch);
     }
   }
 
@@ -282,7 +311,9 @@ class QuantizedExecutor : public Executor {
   dnnl::stream stream_;
   std::map<int, std::map<int, OnednnConv>> convs_;  // batch → layer → conv
 #endif
-  std::vector<std::vector<float>> buffers_;
+  std::unique_ptr<float, AlignedFree> arena_;
+  size_t arena_bytes_ = 0;
+  std::vector<float*> buffers_;  // each layer's output inside the arena
   Profiler profiler_;
 };
 

@@ -1,8 +1,14 @@
 // Range selection from a histogram of |x|: entropy (KL divergence) and percentile.
-// Reference followed for entropy: NVIDIA pytorch-quantization, pytorch_quantization/calib/histogram.py,
-// _compute_amax_entropy(calib_hist, calib_bin_edges, num_bits=8, unsigned=False, stride=1, start_bin=128),
-// NVIDIA's open description of TensorRT's entropy calibration (Migacz, "8-bit Inference with TensorRT",
-// GTC 2017). Step for step, so that a numpy reimplementation reproduces the chosen bin exactly.
+// Entropy follows TensorRT's EntropyCalibrator2 method as NVIDIA describes it (Migacz, "8-bit Inference with
+// TensorRT", GTC 2017): for every candidate threshold of i = 128..2048 bins, the reference P = hist[0:i] with
+// the outliers hist[i:] folded into its last bin, the candidate Q = hist[0:i] merged into 128 levels and
+// expanded back over the non-empty bins only (empty bins stay empty), and the threshold of smallest KL(P||Q).
+// Zero bins are smoothed as the open implementations of that method do (MXNet's and TVM's
+// _smooth_distribution, eps = 1e-4 on the counts), so a candidate whose last bin is empty but carries the
+// folded outliers is penalised, not excluded. Bin 0 is first replaced by bin 1, as NVIDIA's own implementation
+// of the method does (pytorch-quantization, calib/histogram.py, _compute_amax_entropy): exact zeros (ReLU
+// outputs: about half of every tensor) quantize without error, but counted in bin 0 they make the search buy
+// resolution near zero and clip up to 5% of the values of such tensors.
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -14,19 +20,40 @@ namespace lightnet {
 
 namespace {
 
+constexpr double kSmoothingEps = 1e-4;
+
 void check_histogram(const std::vector<double>& hist, double hist_max, const char* what) {
   if (hist.empty()) throw std::invalid_argument(std::string(what) + ": empty histogram");
   if (!(hist_max > 0) || !std::isfinite(hist_max))
     throw std::invalid_argument(std::string(what) + ": histogram range expected > 0, found " + std::to_string(hist_max));
+  for (double h : hist)
+    if (!(h >= 0) || !std::isfinite(h))
+      throw std::invalid_argument(std::string(what) + ": histogram counts expected finite and >= 0, found " +
+                                  std::to_string(h));
 }
 
-// scipy.stats.entropy(p, q) on normalised p, q: Σ p·log(p/q) over p > 0 (infinite where q = 0 < p).
-double kl_divergence(const std::vector<double>& p, double p_sum, const std::vector<double>& q, double q_sum) {
+// Gives every zero bin eps and takes the same mass evenly from the non-zero bins. False when that is impossible
+// (no non-zero bin, or a non-zero bin smaller than its share): the candidate is then unusable.
+bool smooth(std::vector<double>& d) {
+  size_t zeros = 0;
+  for (double v : d) zeros += v == 0;
+  const size_t nonzeros = d.size() - zeros;
+  if (nonzeros == 0) return false;
+  const double take = kSmoothingEps * double(zeros) / double(nonzeros);
+  for (double& v : d) {
+    if (v == 0) v = kSmoothingEps;
+    else if ((v -= take) <= 0) return false;
+  }
+  return true;
+}
+
+// KL(P || Q) of the normalised distributions (scipy.stats.entropy(p, q)); both strictly positive here.
+double kl_divergence(const std::vector<double>& p, const std::vector<double>& q) {
+  double p_sum = 0, q_sum = 0;
+  for (size_t j = 0; j < p.size(); ++j) p_sum += p[j], q_sum += q[j];
   double kl = 0;
   for (size_t j = 0; j < p.size(); ++j) {
-    if (p[j] <= 0) continue;
-    const double pj = p[j] / p_sum, qj = q_sum > 0 ? q[j] / q_sum : 0;
-    if (qj <= 0) return std::numeric_limits<double>::infinity();
+    const double pj = p[j] / p_sum, qj = q[j] / q_sum;
     kl += pj * std::log(pj / qj);
   }
   return kl;
@@ -40,20 +67,21 @@ float entropy_amax(std::vector<double> hist, double hist_max, int levels) {
   if (levels < 1 || levels > bins)
     throw std::invalid_argument("entropy calibration: levels expected 1.." + std::to_string(bins) + ", found " +
                                 std::to_string(levels));
-  if (bins > 1) hist[0] = hist[1];  // the reference's treatment of the (ReLU-inflated) zero bin
+  if (bins > 1) hist[0] = hist[1];  // exact zeros cost nothing to quantize (see the top of the file)
   double best = std::numeric_limits<double>::infinity();
   int best_i = bins;
   std::vector<double> level_sum(levels), level_bins(levels), p, q;
   std::vector<int> level_of;
+  double tail = 0;  // Σ hist[i:]
+  for (int j = levels; j < bins; ++j) tail += hist[j];
   for (int i = levels; i <= bins; ++i) {
-    // numpy: space = linspace(0, i, levels + 1); level of bin j = digitize(j, space) - 1
-    const double step = double(i) / levels;
+    if (i > levels) tail -= hist[i - 1];
+    // Bin j of the first i goes to level floor(j · levels / i) (numpy: digitize(j, linspace(0, i, levels + 1)) - 1).
     level_of.assign(i, 0);
     std::fill(level_sum.begin(), level_sum.end(), 0.0);
     std::fill(level_bins.begin(), level_bins.end(), 0.0);
-    int b = 0;
     for (int j = 0; j < i; ++j) {
-      while (b + 1 < levels && (b + 1) * step <= j) ++b;
+      const int b = int((long long)j * levels / i);
       level_of[j] = b;
       if (hist[j] != 0) level_sum[b] += hist[j], level_bins[b] += 1;
     }
@@ -61,13 +89,10 @@ float entropy_amax(std::vector<double> hist, double hist_max, int levels) {
     for (int j = 0; j < i; ++j)
       if (hist[j] != 0) q[j] = level_sum[level_of[j]] / level_bins[level_of[j]];
     p.assign(hist.begin(), hist.begin() + i);
-    double tail = 0;
-    for (int j = i; j < bins; ++j) tail += hist[j];
     p[i - 1] += tail;
-    double p_sum = 0, q_sum = 0;
-    for (int j = 0; j < i; ++j) p_sum += p[j], q_sum += q[j];
-    const double kl = kl_divergence(p, p_sum, q, q_sum);
-    if (kl <= best) best = kl, best_i = i;  // last minimum, as the reference's argmin over the reversed list
+    if (!smooth(p) || !smooth(q)) continue;
+    const double kl = kl_divergence(p, q);
+    if (kl <= best) best = kl, best_i = i;  // the last minimum: on a tie, the wider range
   }
   return float(hist_max * best_i / bins);
 }

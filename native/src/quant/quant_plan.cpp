@@ -99,6 +99,20 @@ std::vector<float> weight_scales(const Layer& l) {
   return scales;
 }
 
+// Layers that only move their one input's values (a one-layer route, upsample, maxpool, dropout): their tensor
+// keeps the producer's range, as a TensorRT int8 engine keeps one scale through them. Quantizing before or
+// after such a layer is then the same thing (max and copies commute with a monotone quantizer), whatever the
+// calibration measured on the moved copy.
+bool passes_values_through(const Layer& l) {
+  switch (l.type) {
+    case LayerType::Route: return l.inputs.size() == 1;
+    case LayerType::Upsample:
+    case LayerType::Maxpool:
+    case LayerType::Dropout: return true;
+    default: return false;
+  }
+}
+
 }  // namespace
 
 QuantPlan prepare_quantization(Network& net, const BuildOptions& options, const LogCallback& log) {
@@ -129,6 +143,11 @@ QuantPlan prepare_quantization(Network& net, const BuildOptions& options, const 
   const std::vector<float> ranges = activation_ranges(net, options, log);
   plan.input_amax = ranges.front();
   plan.amax.assign(ranges.begin() + 1, ranges.end());
+  for (const Layer& l : net.layers)  // in index order, so chains of pass-through layers resolve to the producer
+    if (passes_values_through(l)) {
+      const int src = l.inputs.at(0);
+      plan.amax[l.index] = src < 0 ? plan.input_amax : plan.amax[src];
+    }
   for (const Layer& l : net.layers) {
     LayerQuantization& q = plan.layers[l.index];
     q.output_scale = plan.amax[l.index] / 127.f;
