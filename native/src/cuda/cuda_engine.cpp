@@ -295,9 +295,18 @@ void CudaEngine::build(const ProgressCallback& progress) {
   bool concat_in_place = dt_ == DType::F32;
   if (concat_env) concat_in_place = std::string(concat_env) == "inplace";
   if (cached) concat_in_place = cached->concat_in_place;
+  // A plan that found no layer faster in int8 is an FP16 engine in layout too (below).
+  if (cached && int8_engine_ && cached->int8_layers.empty()) int8_engine_ = false;
   // INT8 engines concatenate in place: a copying concat is FP16 only, so every tensor it touches would be too.
+  const bool fp16_concat_in_place = concat_in_place;
   if (int8_engine_) concat_in_place = true;
   bool ok = build_convs(cached ? &*cached : nullptr, concat_in_place, progress);
+  if (ok && !cached && int8_engine_ && int8_layers_.empty()) {
+    log_line("no INT8-planned layer ran faster in int8 here: FP16 activations and FP16's concat layout");
+    int8_engine_ = false;
+    concat_in_place = fp16_concat_in_place;
+    ok = build_convs(nullptr, concat_in_place, progress);
+  }
   if (!ok && cached) {
     log_line(path + ": a cached choice no longer runs here: tuning again");
     ok = build_convs(nullptr, concat_in_place, progress);
