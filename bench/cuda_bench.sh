@@ -42,9 +42,19 @@ for cfg in lightNet-BDD100K-1280x960 lightNet-BDD100K-det-semaseg-1280x960; do
   run LIGHTNET_CUDA_FUSE_UPSAMPLE=1 --cfg $M/$cfg.cfg --precision fp16 --full-frame
 done
 for score in 0.5 0.9 0.99; do run --cfg $DS --precision fp16 --full-frame --score $score; done
+# The convolution kernels and INT8: the per-layer choice (default) against cuDNN alone and the own kernels
+# alone, concat in place, and INT8 (random weights: clip 6) with int8 only where timed faster (default) or
+# everywhere the plan allows (LIGHTNET_CUDA_INT8=all). Separate plan caches: the plan key names these variables.
+for cfg in lightNet-BDD100K-1280x960 lightNet-BDD100K-det-semaseg-1280x960; do
+  for v in LIGHTNET_CUDA_CONV=cudnn LIGHTNET_CUDA_CONV=own LIGHTNET_CUDA_CONCAT=inplace; do
+    run $v --cfg $M/$cfg.cfg --precision fp16
+  done
+  run --cfg $M/$cfg.cfg --precision int8 --clip-value 6 --full-frame --pinned-input
+  run LIGHTNET_CUDA_INT8=all --cfg $M/$cfg.cfg --precision int8 --clip-value 6 --full-frame --pinned-input
+done
 if [ "${PEER:-1}" != 0 ]; then
   for cfg in lightNet-BDD100K-1280x960 lightNet-BDD100K-det-semaseg-1280x960; do
     echo "## python3 $SHARED/bench/torch_peer.py $M/$cfg.cfg"
-    PYTHONUNBUFFERED=1 python3 "$SHARED/bench/torch_peer.py" "$M/$cfg.cfg"
+    PYTHONUNBUFFERED=1 python3 "$SHARED/bench/torch_peer.py" --modes fp32,fp16graph,compile "$M/$cfg.cfg"
   done
 fi
