@@ -65,6 +65,7 @@ PlanKey make_plan_key(const Network& net, Precision precision, int batch, int de
   if (const char* heur = std::getenv("LIGHTNET_CUDNN_HEUR")) d << " heur=" << heur;  // candidate lists differ
   if (const char* concat = std::getenv("LIGHTNET_CUDA_CONCAT")) d << " concat=" << concat;
   if (const char* conv = std::getenv("LIGHTNET_CUDA_CONV")) d << " conv=" << conv;
+  if (const char* int8 = std::getenv("LIGHTNET_CUDA_INT8")) d << " int8=" << int8;
   Hasher h;
   hash_network(h, net);
   h.text(d.str());
