@@ -346,6 +346,16 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
       s8.input = IgemmType::S8;
       int8_capable[l.index] = quant_.layers[l.index].precision == Precision::INT8 && IgemmConv::supports(l, in_c, s8);
     }
+    int planned = 0, unsupported = 0;
+    for (const Layer& l : net_.layers)
+      if (l.type == LayerType::Convolutional && quant_.layers[l.index].precision == Precision::INT8) {
+        ++planned;
+        unsupported += !int8_capable[l.index];
+      }
+    if (unsupported)
+      log_line(std::to_string(unsupported) + " of " + std::to_string(planned) +
+               " INT8-planned convs run fp16: the own int8 kernels need one group and input channels a multiple "
+               "of 16");
     // As TensorRT picks a precision per layer, a layer runs INT8 only where its int8 kernel beats its FP16
     // one (timed alone at its shape); LIGHTNET_CUDA_INT8=all keeps every layer the plan makes INT8.
     const char* int8_env = std::getenv("LIGHTNET_CUDA_INT8");

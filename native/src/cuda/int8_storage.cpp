@@ -41,13 +41,12 @@ Int8Storages plan_int8_storages(const Network& net, const MemoryPlan& plan, cons
     out.storages[s].int8 = allowed[s] && amax[s] > 0;
     out.storages[s].scale = out.storages[s].int8 ? amax[s] / 127.f : 0.f;
   }
+  // (Convs the caller ruled out are its to report; here, those whose input stays FP16 because of a neighbour.)
   for (const Layer& l : net.layers) {
-    if (l.type != LayerType::Convolutional || quant.layers.at(l.index).precision != Precision::INT8) continue;
-    const int in = storage_of(l.inputs.at(0));
-    if (!out.storages[in].int8)
-      out.notes.push_back("layer " + std::to_string(l.index) + " (planned int8) runs fp16: " +
-                          (int8_capable[l.index] ? std::string("its input is also read or written in fp16")
-                                                 : std::string("grouped, or input channels not a multiple of 16")));
+    if (!int8_capable[l.index]) continue;
+    if (!out.storages[storage_of(l.inputs.at(0))].int8)
+      out.notes.push_back("layer " + std::to_string(l.index) +
+                          " (planned int8) runs fp16: its input is also read or written in fp16");
   }
   return out;
 }

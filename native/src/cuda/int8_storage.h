@@ -25,7 +25,7 @@ struct StorageQuant {
 
 struct Int8Storages {
   std::vector<StorageQuant> storages;  // by storage index
-  std::vector<std::string> notes;      // planned-INT8 convs that run FP16, and why
+  std::vector<std::string> notes;      // int8-capable convs that run FP16 because a neighbour keeps their input FP16
 };
 
 // By layer index: `int8_capable[i]`: conv i is planned INT8 and the own kernels can run its INT8 main loop;
