@@ -18,3 +18,17 @@ target_compile_options(lightnet PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--use_fast_ma
 target_link_libraries(lightnet PUBLIC CUDA::cudart ${CUDNN_LIBRARY})
 target_compile_definitions(lightnet PUBLIC LIGHTNET_WITH_CUDA=1)
 message(STATUS "lightnet: CUDA backend ON (CUDA ${CUDAToolkit_VERSION}, cuDNN ${CUDNN_LIBRARY}, archs ${CMAKE_CUDA_ARCHITECTURES})")
+
+# cuSPARSELt (optional): 2:4-sparse 1×1 convolutions on sparse tensor cores. Found from CUSPARSELT_ROOT (CMake or
+# environment variable; e.g. a pip `nvidia-cusparselt` package's nvidia/cusparselt folder) or the system paths.
+find_path(CUSPARSELT_INCLUDE_DIR cusparseLt.h HINTS ${CUSPARSELT_ROOT} ENV CUSPARSELT_ROOT PATH_SUFFIXES include)
+find_library(CUSPARSELT_LIBRARY NAMES cusparseLt libcusparseLt.so.0 HINTS ${CUSPARSELT_ROOT} ENV CUSPARSELT_ROOT
+             PATH_SUFFIXES lib lib64)
+if(CUSPARSELT_INCLUDE_DIR AND CUSPARSELT_LIBRARY)
+  target_include_directories(lightnet PRIVATE ${CUSPARSELT_INCLUDE_DIR})
+  target_link_libraries(lightnet PUBLIC ${CUSPARSELT_LIBRARY})
+  target_compile_definitions(lightnet PRIVATE LIGHTNET_WITH_CUSPARSELT=1)
+  message(STATUS "lightnet: cuSPARSELt ON (${CUSPARSELT_LIBRARY}): 2:4-sparse 1x1 convolutions")
+else()
+  message(STATUS "lightnet: cuSPARSELt not found (set CUSPARSELT_ROOT): no sparse tensor-core kernels")
+endif()

@@ -23,6 +23,7 @@
 #include "cuda/kernels.h"
 #include "cuda/memory_plan.h"
 #include "cuda/plan_cache.h"
+#include "cuda/sparse_conv.h"
 #include "lightnet/quantization.h"
 
 namespace lightnet {
@@ -108,18 +109,19 @@ class CudaEngine final : public Engine {
     check_supported(net_, options_, cuda_device_count());
     // INT8 layers (engine precision, or the cfg's precision= keys with --mp): calibrate (or read the table)
     // on the CPU, then FP16 storages with int8 ones where every writer and reader handles int8.
-    // (FP16 engines without int8 layers skip this: it would also prune sparse=1 layers to 2:4, which pays only
-    // with sparse kernels, and these engines have none.)
-    bool wants_int8 = options_.precision == Precision::INT8;
-    for (const Layer& l : net_.layers)
-      wants_int8 = wants_int8 || (options_.multi_precision && l.type == LayerType::Convolutional &&
-                                  l.as<ConvParams>().precision == Precision::INT8);
-    if (dt_ == DType::F16 && wants_int8) {
+    // This also prunes sparse=1 layers to the 2:4 pattern (with a warning) unless sparsity is off, as the CPU
+    // backend does for reduced precision, so that the sparse kernels below may run them.
+    if (dt_ == DType::F16) {
       quant_ = prepare_quantization(net_, options_, [&](const std::string& message) {
         if (progress) progress(0.0, message);
         if (message.rfind("warning:", 0) == 0) log_line(message);
       });
       int8_engine_ = quant_.any_int8();
+    }
+    if (dt_ == DType::F16 && options_.sparsity) {
+      std::string why;
+      sparse_ = make_sparse_context(why);
+      if (!sparse_) log_line("sparse=1 layers run dense: " + why);
     }
     if (const char* env = std::getenv("LIGHTNET_CUDA_CONV")) {
       const std::string v = env;
@@ -201,11 +203,15 @@ class CudaEngine final : public Engine {
     return int8_engine_ && int8_.storages[storage].int8 ? DType::I8 : dt_;
   }
   IgemmPrecision conv_precision(const Layer& l) const;
+  std::shared_ptr<SparseContext> sparse_;  // cuSPARSELt, where built and sparsity is on
+  double sparse_dense_ms_ = 0, sparse_sparse_ms_ = 0;  // summed over the layers that could run sparse
+  int sparse_layers_ = 0, sparse_candidates_ = 0;
   DeviceBuffer arena_, workspace_;
   DeviceBuffer own_partials_, own_arrivals_;  // split-K scratch of the own kernels (see IgemmWorkspace)
   IgemmWorkspace own_workspace(size_t partials_bytes);
   // Each conv runs on the fastest of the own implicit-GEMM kernels, a fused cuDNN graph and the legacy call.
   struct ConvLayer {
+    std::unique_ptr<SparseConv> sparse;
     std::unique_ptr<IgemmConv> own;
     std::unique_ptr<GraphConv> graph;
     std::unique_ptr<CudnnConv> legacy;
@@ -316,6 +322,11 @@ void CudaEngine::build(const ProgressCallback& progress) {
     ok = build_convs(nullptr, false, progress);
   }
   if (!ok) throw std::runtime_error(net_.cfg_path + ": no cuDNN algorithm runs every convolution");
+  if (sparse_candidates_ > 0)
+    log_line("2:4 sparse kernels: " + std::to_string(sparse_layers_) + " of " + std::to_string(sparse_candidates_) +
+             " sparse=1 layers run sparse (timed faster); those layers take " +
+             std::to_string(sparse_sparse_ms_ * 1000) + " us sparse against " + std::to_string(sparse_dense_ms_ * 1000) +
+             " us dense, each alone");
   if (!path.empty() && (!cached || !tuned_from_cache_)) {
     PlanContents out;
     out.concat_in_place = plan_concat_in_place_;
@@ -395,6 +406,8 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
   }
   workspace_ = DeviceBuffer(std::max<size_t>(limit, 256));
 
+  sparse_layers_ = sparse_candidates_ = 0;  // (the INT8 timing above tunes on scratch tensors too)
+  sparse_dense_ms_ = sparse_sparse_ms_ = 0;
   int total = 0, done = 0;
   for (const Layer& l : net_.layers) total += l.type == LayerType::Convolutional;
   for (const Layer& l : net_.layers) {
@@ -408,7 +421,17 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
       want = &it->second;
     }
     if (want) {  // a cached decision: take it if it still runs
-      if (want->own >= 0) {
+      if (want->sparse) {
+        if (!sparse_ || !SparseConv::supports(l, in.c, dt_)) return false;
+        try {
+          cl.sparse = std::make_unique<SparseConv>(sparse_, l);
+          cl.sparse->prepare(in, out, workspace_.get(), workspace_.bytes(), stream_);
+        } catch (const std::runtime_error& e) {
+          log_line(e.what());
+          return false;
+        }
+        cl.choice = *want;
+      } else if (want->own >= 0) {
         if (want->own >= kIgemmVariants || !IgemmConv::supports(l, in.c, dt_)) return false;
         cl.own = std::make_unique<IgemmConv>(l, in.c, conv_precision(l));
         own_workspace(cl.own->partials_bytes(want->own, out));
@@ -587,7 +610,33 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
   if (verbose_tuning_)
     log_line("layer " + layer_name(l) + ": cudnn graph " + std::to_string(graph_ms * 1000) + " us, legacy " +
              std::to_string(legacy_ms * 1000) + " us");
-  if (best_ms) *best_ms = std::min(own_ms, std::min(graph_ms, legacy_ms));
+  const float dense_ms = std::min(own_ms, std::min(graph_ms, legacy_ms));
+  // 2:4-sparse weights: the sparse tensor cores where they beat the fastest dense kernel.
+  if (sparse_ && !int8_io && l.as<ConvParams>().sparse && SparseConv::supports(l, in.c, dt_)) {
+    try {
+      auto sparse = std::make_unique<SparseConv>(sparse_, l);
+      sparse->prepare(in, out, workspace_.get(), limit, stream_);
+      const float sparse_ms = time([&] { sparse->run(in, out, workspace_.get(), stream_); });
+      ++sparse_candidates_;
+      sparse_dense_ms_ += dense_ms;
+      sparse_sparse_ms_ += sparse_ms;
+      if (verbose_tuning_)
+        log_line("layer " + layer_name(l) + ": 2:4 sparse " + std::to_string(sparse_ms * 1000) + " us, dense " +
+                 std::to_string(dense_ms * 1000) + " us (sparse/dense " + std::to_string(sparse_ms / dense_ms) + ")");
+      if (sparse_ms < dense_ms) {
+        if (best_ms) *best_ms = sparse_ms;
+        cl.choice = ConvChoice{};
+        cl.choice.sparse = 1;
+        cl.choice.workspace = sparse->workspace(in, out);
+        cl.sparse = std::move(sparse);
+        ++sparse_layers_;
+        return true;
+      }
+    } catch (const std::runtime_error& e) {
+      log_line(e.what());
+    }
+  }
+  if (best_ms) *best_ms = dense_ms;
   if (own && own_ms <= std::min(graph_ms, legacy_ms)) return take_own();
   if (graph_ms <= legacy_ms) {
     cl.graph = std::move(graph);
@@ -660,6 +709,13 @@ void CudaEngine::add_steps(Program& p, int batch) {
       case LayerType::Convolutional: {
         const View in = view_of(l.inputs[0], batch);
         ConvLayer& cl = convs_.at(l.index);
+        if (cl.sparse) {
+          SparseConv* k = cl.sparse.get();
+          void* ws = workspace_.get();
+          k->prepare(in, out, ws, workspace_.bytes(), stream_);  // a batch of another size plans anew
+          p.steps.push_back({l.index, [=](cudaStream_t s) { k->run(in, out, ws, s); }});
+          break;
+        }
         if (cl.own) {
           const IgemmConv* k = cl.own.get();
           const int variant = cl.choice.own;

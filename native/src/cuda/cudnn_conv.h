@@ -43,6 +43,7 @@ struct ConvChoice {
   size_t workspace = 0;    // bytes, at the engine's maximum batch
   int graph = -1;          // ≥ 0: the cuDNN graph (GraphConv) candidate taken instead of the legacy call
   int own = -1;            // ≥ 0: the own implicit-GEMM kernel (IgemmConv) of this tile variant instead of cuDNN
+  int sparse = 0;          // 1: cuSPARSELt on sparse tensor cores (SparseConv), 2:4 weights
 };
 
 class CudnnConv {

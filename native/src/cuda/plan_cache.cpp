@@ -18,7 +18,7 @@ namespace lightnet::cuda {
 namespace {
 
 constexpr const char* kMagic = "lightnet-cuda-plan";
-constexpr int kFormat = 4;  // 3: own kernels (ConvChoice::own); 4: the layers that run int8
+constexpr int kFormat = 5;  // 3: own kernels (ConvChoice::own); 4: the layers that run int8; 5: sparse
 
 using Hasher = Fnv1a;
 
@@ -104,7 +104,7 @@ std::optional<PlanContents> load_plan(const std::string& path, const PlanKey& ke
   for (int i = 0; i < count; ++i) {
     int layer = 0, fused = 0;
     ConvChoice c;
-    if (!(in >> word >> layer >> c.algo >> c.math >> fused >> c.workspace >> c.graph >> c.own) || word != "conv") {
+    if (!(in >> word >> layer >> c.algo >> c.math >> fused >> c.workspace >> c.graph >> c.own >> c.sparse) || word != "conv") {
       why = path + ": corrupt (conv entry " + std::to_string(i) + " of " + std::to_string(count) + ")";
       return std::nullopt;
     }
@@ -130,7 +130,7 @@ bool save_plan(const std::string& path, const PlanKey& key, const PlanContents& 
     out << kMagic << " " << kFormat << "\nkey " << hex(key.hash) << " " << key.description << "\n";
     out << "concat_in_place " << (plan.concat_in_place ? 1 : 0) << "\nconvs " << plan.convs.size() << "\n";
     for (const auto& [layer, c] : plan.convs)
-      out << "conv " << layer << " " << c.algo << " " << c.math << " " << (c.fused ? 1 : 0) << " " << c.workspace << " " << c.graph << " " << c.own << "\n";
+      out << "conv " << layer << " " << c.algo << " " << c.math << " " << (c.fused ? 1 : 0) << " " << c.workspace << " " << c.graph << " " << c.own << " " << c.sparse << "\n";
     out << "int8_layers " << plan.int8_layers.size();
     for (int layer : plan.int8_layers) out << " " << layer;
     out << "\nend\n";
