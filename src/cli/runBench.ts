@@ -15,6 +15,19 @@ export interface BenchOptions extends QuantizationFlags {
   json?: boolean;
 }
 
+/** The engine a bench times: the options' cfg, weights, backend, precision, batch, threads and INT8 settings. */
+export function buildBenchEngine(options: BenchOptions): Promise<Engine> {
+  return Engine.build({
+    cfg: options.cfg,
+    ...(options.weights !== undefined && { weights: options.weights }),
+    ...(options.threads !== undefined && { threads: options.threads }),
+    backend: options.backend,
+    precision: options.precision,
+    batch: options.batch,
+    ...quantizationEngineOptions(options),
+  }, reportQuantizationProgress);
+}
+
 /** bench's JSON contract: median (p50), p90 and minimum of the timed runs, in milliseconds. */
 export interface BenchResult {
   median_ms: number;
@@ -33,15 +46,7 @@ export interface BenchResult {
  * image conversion nor host↔device copies of tensors count, as in the C++ tool's bench and the PyTorch peer.
  */
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
-  const engine = await Engine.build({
-    cfg: options.cfg,
-    ...(options.weights !== undefined && { weights: options.weights }),
-    ...(options.threads !== undefined && { threads: options.threads }),
-    backend: options.backend,
-    precision: options.precision,
-    batch: options.batch,
-    ...quantizationEngineOptions(options),
-  }, reportQuantizationProgress);
+  const engine = await buildBenchEngine(options);
   try {
     const { height, width } = engine.info.input;
     const frames = Array.from({ length: options.batch }, () => pseudoRandomImage(width, height));

@@ -1,9 +1,7 @@
 import { readFileSync } from "node:fs";
-import { Engine } from "../engine/Engine.js";
 import type { DetectInput, RawImage } from "../engine/types.js";
 import { latencyStats } from "../eval/latencyStats.js";
-import type { BenchOptions } from "./runBench.js";
-import { quantizationEngineOptions, reportQuantizationProgress } from "./quantizationOptions.js";
+import { type BenchOptions, buildBenchEngine } from "./runBench.js";
 
 export interface FullFrameBenchOptions extends BenchOptions {
   /** "WxH" of the synthetic bgr8 frame (default 1920x1080) */
@@ -63,15 +61,7 @@ export async function runFullFrameBench(options: FullFrameBenchOptions): Promise
   if (options.encoded !== undefined && options.frame !== undefined) throw new Error("--frame and --encoded: give one (an encoded frame has its own size)");
   if (options.encoded !== undefined && options.pageableInput) throw new Error("--pageable-input and --encoded: an encoded frame is always decoded into the engine's input buffer when it is free");
   const bytes = options.encoded !== undefined ? new Uint8Array(readFileSync(options.encoded)) : undefined;
-  const engine = await Engine.build({
-    cfg: options.cfg,
-    ...(options.weights !== undefined && { weights: options.weights }),
-    ...(options.threads !== undefined && { threads: options.threads }),
-    backend: options.backend,
-    precision: options.precision,
-    batch: options.batch,
-    ...quantizationEngineOptions(options),
-  }, reportQuantizationProgress);
+  const engine = await buildBenchEngine(options);
   try {
     const frame: DetectInput = bytes !== undefined ? { encoded: bytes, what: options.encoded } : gradientFrame(size.width, size.height);
     const frames = Array.from({ length: options.batch }, () => frame);
