@@ -14,6 +14,7 @@
 #include <random>
 
 #include "lightnet/engine.h"
+#include "reference_activation.h"
 #include "lightnet/model_loader.h"
 #include "lightnet/postprocess.h"
 
@@ -160,17 +161,7 @@ Network test_network(bool new_coords = true) {
 // ------------------------------------------------------------------ double-precision reference (NCHW)
 using Tensor3 = std::vector<double>;  // c × h × w
 
-double act(double x, Activation a) {
-  switch (a) {
-    case Activation::Linear: return x;
-    case Activation::Relu: return x > 0 ? x : 0;
-    case Activation::Leaky: return x > 0 ? x : 0.1 * x;
-    case Activation::Logistic: return 1 / (1 + std::exp(-x));
-    case Activation::Swish: return x / (1 + std::exp(-x));
-    case Activation::Mish: return x * std::tanh(x > 20 ? x : std::log1p(std::exp(x)));
-  }
-  return x;
-}
+double act(double x, Activation a) { return reference_activation(x, a); }
 
 std::vector<Tensor3> reference_forward(const Network& net, const float* input) {
   std::vector<Tensor3> out(net.layers.size());

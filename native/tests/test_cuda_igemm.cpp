@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "lightnet/engine.h"
+#include "reference_activation.h"
 #include "lightnet/quantization.h"
 
 #ifdef LIGHTNET_WITH_CUDA
@@ -43,17 +44,7 @@ struct Case {
   int in_extra, in_offset, out_extra, out_offset;  // channel slices: pixel stride = c + extra, data at offset
 };
 
-double activate(double x, Activation a) {
-  switch (a) {
-    case Activation::Linear: return x;
-    case Activation::Relu: return x > 0 ? x : 0;
-    case Activation::Leaky: return x > 0 ? x : 0.1 * x;
-    case Activation::Logistic: return 1 / (1 + std::exp(-x));
-    case Activation::Swish: return x / (1 + std::exp(-x));
-    case Activation::Mish: return x * std::tanh(x > 20 ? x : std::log1p(std::exp(x)));
-  }
-  return x;
-}
+double activate(double x, Activation a) { return reference_activation(x, a); }
 
 float round_half(float v) { return __half2float(__float2half_rn(v)); }
 
