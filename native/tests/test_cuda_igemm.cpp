@@ -137,6 +137,7 @@ TEST(IgemmConv, MatchesDoubleReferenceForEveryVariant) {
       {24, 30, 3, 1, 1, 11, 7, Activation::Relu, 0, 0, 3, 1},        // odd output stride: scalar stores
       {128, 96, 3, 1, 1, 6, 9, Activation::Leaky, 0, 0, 32, 32},     // deep, few tiles: split-K 2, 4, 8
       {64, 48, 3, 1, 3, 13, 21, Activation::Relu, 64, 64, 0, 0},     // dilation 3: the halo kernels' widest halo
+      {32, 128, 3, 1, 1, 96, 96, Activation::Relu, 0, 0, 0, 0},      // resident blocks walking over several tiles
   };
   int tested = 0;
   for (const Case& c : cases)

@@ -10,9 +10,11 @@
 
 #include <cuda_fp16.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cuda/cuda_check.h"
@@ -441,6 +443,171 @@ __global__ void __launch_bounds__(128) halo_conv_kernel(const ConvArgs a) {
 #endif
 }
 
+// 3×3 stride-1 dilation-1 convolutions whose whole input depth fits in shared memory (CB bytes per input
+// pixel: 32, 64 or 128 FP16 channels; 64, 128 or 256 int8), persistent: a block loads its BN output channels'
+// weights for all 9 taps once, then walks over TH × 16 output tiles (gridDim.x apart) with the next tile's
+// input halo streaming into a ring of kRing buffers while it computes the current one. kWarps warps each own
+// two rows of 16 pixels (TH = 2 · kWarps). The halo variants above reload the weights for every 128-pixel tile
+// and have no tile to overlap with when the depth is a single stage (LightNet's 240×320×32 and 120×160×64 ELAN
+// convs); the bias (and INT8 step) of a thread's columns are read once, not per tile.
+template <class In, class Out, int CB, int BN, int kWarps, int kRing, int kMinBlocks>
+__global__ void __launch_bounds__(kWarps * 32, kMinBlocks) resident_conv3x3_kernel(const ConvArgs a) {
+#if __CUDA_ARCH__ >= 800
+  using Traits = InputTraits<In>;
+  using Acc = typename Traits::Acc;
+  constexpr int MT = 2, TH = kWarps * MT, TW = 16, HC = TW + 2, kHaloPx = (TH + 2) * HC, kThreads = kWarps * 32;
+  constexpr int kPitch = CB + 16;  // bytes per shared row; the extra 16 keep ldmatrix free of bank conflicts
+  constexpr int kChunksPx = CB / kChunkBytes;
+  constexpr int NT = BN / 8;
+  constexpr int kHaloBytes = kHaloPx * kPitch;
+  constexpr int kElem = int(sizeof(In));
+  static_assert(NT % 2 == 0 && CB % kMmaBytes == 0, "tile");
+
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  unsigned char* const sw = smem_raw;                     // [tap][BN][kPitch]
+  unsigned char* const sh = smem_raw + 9 * BN * kPitch;   // [ring][halo pixel][kPitch]
+  const unsigned char* const x = static_cast<const unsigned char*>(a.x);
+  const unsigned char* const w = static_cast<const unsigned char*>(a.w);
+
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int g = lane >> 2, tq = lane & 3;
+  const int n0 = blockIdx.y * BN;
+  const int tiles_x = (a.out_w + TW - 1) / TW, tiles_per_img = tiles_x * ((a.out_h + TH - 1) / TH);
+  const int tiles = a.rows / (a.out_h * a.out_w) * tiles_per_img;
+
+  // Weights first: they do not depend on the previous layer.
+  for (int idx = tid; idx < 9 * BN * kChunksPx; idx += kThreads) {
+    const int row = idx / kChunksPx, ch = idx - row * kChunksPx;  // row = tap · BN + column
+    const int tap = row / BN, col = row - tap * BN;
+    const unsigned char* src = w + (int64_t(n0 + col) * a.depth_padded + tap * a.in_c) * kElem + ch * kChunkBytes;
+    cp_async16(sw + row * kPitch + ch * kChunkBytes, src, true);
+  }
+  cp_async_commit();
+  // This thread's output columns: bias, and for INT8 input the accumulator's step (zero-padded to 128 rows).
+  float bias[NT][2], step[NT][2];
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      const int n = n0 + nt * 8 + 2 * tq + j;
+      bias[nt][j] = a.bias[n];
+      step[nt][j] = a.scale ? a.scale[n] : 1.f;
+    }
+  wait_for_predecessor();
+
+  auto tile_origin = [&](int t, int& img, int& oy0, int& ox0) {
+    img = t / tiles_per_img;
+    const int r = t - img * tiles_per_img, ty = r / tiles_x;
+    oy0 = ty * TH;
+    ox0 = (r - ty * tiles_x) * TW;
+  };
+  auto load_halo = [&](int slot, int t) {
+    int img, oy0, ox0;
+    tile_origin(t, img, oy0, ox0);
+    const unsigned char* x_img = x + img * a.x_batch_stride * kElem;
+    unsigned char* dst = sh + slot * kHaloBytes;
+#pragma unroll 2
+    for (int idx = tid; idx < kHaloPx * kChunksPx; idx += kThreads) {
+      const int r = idx / kChunksPx, ch = idx - r * kChunksPx;
+      const int hy = r / HC, hx = r - hy * HC;
+      const int iy = oy0 - 1 + hy, ix = ox0 - 1 + hx;
+      const bool ok = iy >= 0 && iy < a.in_h && ix >= 0 && ix < a.in_w;
+      const unsigned char* src =
+          ok ? x_img + (int64_t(iy) * a.in_w + ix) * a.x_pixel_stride * kElem + ch * kChunkBytes : x;
+      cp_async16(dst + r * kPitch + ch * kChunkBytes, src, ok);
+    }
+  };
+
+  // The ring: tile i of this block uses slot i % kRing; kRing - 1 tiles are in flight ahead of it.
+#pragma unroll
+  for (int s = 0; s < kRing - 1; ++s) {
+    const int t = blockIdx.x + s * gridDim.x;
+    if (t < tiles) load_halo(s, t);
+    cp_async_commit();
+  }
+  Out* const y = static_cast<Out*>(a.y);
+  // ldmatrix row addresses: A rows are this warp's pixels (shifted per tap), B rows the columns.
+  const int a_row = (warp * MT) * HC + (lane & 15), a_col = (lane >> 4) * 16;
+  const int b_row = (lane & 7) + ((lane >> 4) << 3), b_col = ((lane >> 3) & 1) * 16;
+  for (int i = 0;; ++i) {
+    const int t = blockIdx.x + i * gridDim.x;
+    if (t >= tiles) break;
+    const int ahead = t + (kRing - 1) * gridDim.x;
+    if (ahead < tiles) load_halo((i + kRing - 1) % kRing, ahead);
+    cp_async_commit();
+    cp_async_wait<kRing - 1>();  // the weights and this tile's halo have landed (for this thread)
+    __syncthreads();             // ... and for every thread
+    if (t + gridDim.x >= tiles) allow_successor();  // the last tile: the next layer may start its prologue
+
+    Acc acc[MT][NT][4];
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+        for (int r = 0; r < 4; ++r) acc[mt][nt][r] = 0;
+    const unsigned char* A = sh + (i % kRing) * kHaloBytes + a_row * kPitch + a_col;
+#pragma unroll
+    for (int tap = 0; tap < 9; ++tap) {
+      const int ky = tap / 3, kx = tap - ky * 3;
+      const unsigned char* At = A + (ky * HC + kx) * kPitch;
+      const unsigned char* Bt = sw + (tap * BN + b_row) * kPitch + b_col;
+#pragma unroll
+      for (int kk = 0; kk < CB; kk += kMmaBytes) {
+        unsigned af[MT][4], bf[NT][2];
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) ldmatrix_x4(af[mt], At + mt * HC * kPitch + kk);
+#pragma unroll
+        for (int nt = 0; nt < NT; nt += 2) {
+          unsigned r[4];
+          ldmatrix_x4(r, Bt + nt * 8 * kPitch + kk);
+          bf[nt][0] = r[0]; bf[nt][1] = r[1];
+          bf[nt + 1][0] = r[2]; bf[nt + 1][1] = r[3];
+        }
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+          for (int nt = 0; nt < NT; ++nt) Traits::mma(acc[mt][nt], af[mt], bf[nt][0], bf[nt][1]);
+      }
+    }
+
+    int img, oy0, ox0;
+    tile_origin(t, img, oy0, ox0);
+    Out* const y_img = y + img * a.y_batch_stride;
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int half_row = 0; half_row < 2; ++half_row) {
+        const int oy = oy0 + warp * MT + mt, ox = ox0 + g + half_row * 8;
+        if (oy >= a.out_h || ox >= a.out_w) continue;
+        Out* out = y_img + (int64_t(oy) * a.out_w + ox) * a.y_pixel_stride;
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt) {
+          const int n = n0 + nt * 8 + 2 * tq;
+          if (n >= a.out_c) continue;
+          // As dequantize(): FP16 input adds the bias, INT8 input rescales the exact count in one fma.
+          float v[2];
+#pragma unroll
+          for (int j = 0; j < 2; ++j) {
+            const Acc c = acc[mt][nt][2 * half_row + j];
+            v[j] = activate(std::is_same<Acc, int>::value ? __fmaf_rn(__int2float_rn(int(c)), step[nt][j], bias[nt][j])
+                                                          : float(c) + bias[nt][j],
+                            a.act);
+          }
+          if (a.y_pairs && n + 1 < a.out_c) {
+            store_pair(out + n, v[0], v[1], a.inv_output_scale);
+          } else {
+            store_one(out + n, v[0], a.inv_output_scale);
+            if (n + 1 < a.out_c) store_one(out + n + 1, v[1], a.inv_output_scale);
+          }
+        }
+      }
+    __syncthreads();  // every warp is done with slot i % kRing before the next iteration refills it
+  }
+  cp_async_wait<0>();
+#endif
+}
+
 using Kernel = void (*)(ConvArgs);
 
 // The halo variants (after the tile shapes × split-K ones): TH output rows × 16 columns × BN channels.
@@ -465,6 +632,32 @@ size_t halo_shared_bytes(const HaloShape& h, int dilation) {
   return size_t(2) * ((h.th + 2 * dilation) * (16 + 2 * dilation) + 9 * h.bn) * kRowPitch;
 }
 
+// The resident variants (after the halo ones): CB bytes of input depth per pixel, BN output channels per block,
+// kWarps warps (2 · kWarps output rows of 16 pixels per tile), a ring of kRing halo buffers, and the blocks per
+// SM the registers must allow.
+struct ResidentShape {
+  const char* name;
+  int cb, bn, warps, ring;
+  Kernel kernel[2][2];
+};
+template <int CB, int BN, int W, int R, int B>
+ResidentShape resident_shape(const char* name) {
+  return {name, CB, BN, W, R,
+          {{resident_conv3x3_kernel<__half, __half, CB, BN, W, R, B>, resident_conv3x3_kernel<__half, int8_t, CB, BN, W, R, B>},
+           {resident_conv3x3_kernel<int8_t, __half, CB, BN, W, R, B>, resident_conv3x3_kernel<int8_t, int8_t, CB, BN, W, R, B>}}};
+}
+constexpr int kResidentShapes = 6;
+const ResidentShape& resident_at(int r) {
+  static const ResidentShape table[kResidentShapes] = {
+      resident_shape<64, 32, 4, 2, 4>("resident 8x16 64B x32"),   resident_shape<64, 32, 8, 2, 2>("resident 16x16 64B x32"),
+      resident_shape<128, 32, 4, 2, 2>("resident 8x16 128B x32"), resident_shape<128, 32, 8, 2, 1>("resident 16x16 128B x32"),
+      resident_shape<128, 64, 4, 2, 1>("resident 8x16 128B x64"), resident_shape<256, 32, 4, 2, 1>("resident 8x16 256B x32")};
+  return table[r];
+}
+size_t resident_shared_bytes(const ResidentShape& r) {
+  return size_t(9 * r.bn + r.ring * (2 * r.warps + 2) * 18) * (r.cb + 16);
+}
+
 // A tile shape, instantiated for every input × output type: kernel[input is S8][output is S8].
 struct Shape {
   const char* name;
@@ -483,7 +676,9 @@ constexpr int kShapes = 7;
 constexpr int kSplits[] = {1, 2, 4, 8};
 constexpr int kSplitOptions = 4;
 constexpr int kTiledVariants = kShapes * kSplitOptions;
-static_assert(kTiledVariants + kHaloShapes == kIgemmVariants, "variants = tile shapes × split-K, then halo shapes");
+constexpr int kResidentFirst = kTiledVariants + kHaloShapes;
+static_assert(kResidentFirst + kResidentShapes == kIgemmVariants,
+              "variants = tile shapes × split-K, then halo shapes, then resident shapes");
 
 const Shape& shape_at(int s) {
   static const Shape table[kShapes] = {
@@ -502,9 +697,10 @@ void check_variant(int v) {
     throw std::invalid_argument("igemm variant: expected 0.." + std::to_string(kIgemmVariants - 1) + ", found " +
                                 std::to_string(v));
 }
-bool is_halo(int v) { check_variant(v); return v >= kTiledVariants; }
+bool is_halo(int v) { check_variant(v); return v >= kTiledVariants && v < kResidentFirst; }
+bool is_resident(int v) { check_variant(v); return v >= kResidentFirst; }
 const Shape& shape_of(int v) { check_variant(v); return shape_at(v % kShapes); }
-int splits_of(int v) { check_variant(v); return is_halo(v) ? 1 : kSplits[v / kShapes]; }
+int splits_of(int v) { check_variant(v); return v >= kTiledVariants ? 1 : kSplits[v / kShapes]; }
 
 size_t shared_bytes(const Shape& v) { return size_t(kStages) * (v.bm + v.bn) * kRowPitch; }
 size_t type_size(IgemmType t) { return t == IgemmType::S8 ? 1 : 2; }
@@ -548,6 +744,7 @@ std::vector<float> accumulator_steps(const Layer& layer, const IgemmPrecision& p
 }  // namespace
 
 std::string igemm_variant_name(int v) {
+  if (is_resident(v)) return resident_at(v - kResidentFirst).name;
   if (is_halo(v)) return halo_at(v - kTiledVariants).name;
   const int k = splits_of(v);
   return std::string(shape_of(v).name) + (k > 1 ? " split-k " + std::to_string(k) : "");
@@ -588,6 +785,12 @@ IgemmConv::IgemmConv(const Layer& layer, int in_channels, const IgemmPrecision& 
   depth_ = kernel_h_ * kernel_w_ * in_channels;
   depth_padded_ = (depth_ + block - 1) / block * block;
   programmatic_launch_ = current_device_major() >= 9;
+  {
+    int dev = 0;
+    LN_CUDA(cudaGetDevice(&dev));
+    LN_CUDA(cudaDeviceGetAttribute(&multiprocessors_, cudaDevAttrMultiProcessorCount, dev));
+    LN_CUDA(cudaDeviceGetAttribute(&max_shared_bytes_, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+  }
   const int c_ir = layer.input_shapes.at(0).c;
   if (layer.weights.size() != size_t(out_channels_) * c_ir * p.size * p.size ||
       layer.bias.size() != size_t(out_channels_))
@@ -630,6 +833,13 @@ IgemmConv::IgemmConv(const Layer& layer, int in_channels, const IgemmPrecision& 
     LN_CUDA(cudaFuncSetAttribute(kernel_of(sh, input_, output_), cudaFuncAttributeMaxDynamicSharedMemorySize,
                                  int(shared_bytes(sh))));
   }
+  for (int r = 0; r < kResidentShapes; ++r) {
+    if (!resident_fits(r)) continue;
+    const ResidentShape& rs = resident_at(r);
+    LN_CUDA(cudaFuncSetAttribute(rs.kernel[input_ == IgemmType::S8][output_ == IgemmType::S8],
+                                 cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 int(resident_shared_bytes(rs))));
+  }
   if (halo_fits()) {
     for (int h = 0; h < kHaloShapes; ++h) {
       const HaloShape& hs = halo_at(h);
@@ -646,8 +856,17 @@ bool IgemmConv::halo_fits() const {
          in_channels_ % depth_per_stage(input_) == 0 && halo_shared_bytes(halo_at(1), dilation_) <= 200 * 1024;
 }
 
+// The resident kernels: 3×3, stride 1, dilation 1, exactly their depth per pixel, weights and ring within shared
+// memory.
+bool IgemmConv::resident_fits(int r) const {
+  const ResidentShape& rs = resident_at(r);
+  return kernel_h_ == 3 && kernel_w_ == 3 && stride_y_ == 1 && stride_x_ == 1 && dilation_ == 1 && padding_ == 1 &&
+         in_channels_ * int(type_size(input_)) == rs.cb && resident_shared_bytes(rs) <= size_t(max_shared_bytes_);
+}
+
 // Split-K pays only where the tiles alone leave most of the GPU idle and each share keeps some depth.
 bool IgemmConv::sensible(int v, const View& out) const {
+  if (is_resident(v)) return resident_fits(v - kResidentFirst) && (out.c > 32 || resident_at(v - kResidentFirst).bn == 32);
   if (is_halo(v)) return halo_fits();
   const Shape& sh = shape_of(v);
   const int k = splits_of(v), k_tiles = depth_padded_ / depth_per_stage(input_);
@@ -657,7 +876,7 @@ bool IgemmConv::sensible(int v, const View& out) const {
 }
 
 size_t IgemmConv::partials_bytes(int v, const View& out) const {
-  if (is_halo(v)) return 0;
+  if (v >= kTiledVariants) return 0;
   const Shape& sh = shape_of(v);
   const int k = splits_of(v);
   if (k == 1) return 0;
@@ -666,8 +885,11 @@ size_t IgemmConv::partials_bytes(int v, const View& out) const {
 }
 
 void IgemmConv::run(int v, const View& in, const View& out, const IgemmWorkspace& ws, cudaStream_t s) const {
-  if (is_halo(v) && !halo_fits())
-    throw std::invalid_argument("igemm conv: " + igemm_variant_name(v) + " runs 3x3 stride-1 layers only");
+  if ((is_halo(v) && !halo_fits()) || (is_resident(v) && !resident_fits(v - kResidentFirst)))
+    throw std::invalid_argument("igemm conv: " + igemm_variant_name(v) + " runs 3x3 stride-1 layers only" +
+                                (is_resident(v) ? " of " + std::to_string(resident_at(v - kResidentFirst).cb) +
+                                                      " bytes of input depth per pixel"
+                                                : std::string()));
   const Shape& sh = shape_of(v);
   const int splits = splits_of(v);
   if (in.c != in_channels_ || out.c != out_channels_ || in.n != out.n)
@@ -725,6 +947,21 @@ void IgemmConv::run(int v, const View& in, const View& out, const IgemmWorkspace
     config.blockDim = dim3(128);
     config.dynamicSmemBytes = halo_shared_bytes(hs, dilation_);
     kernel = hs.kernel[input_ == IgemmType::S8][output_ == IgemmType::S8];
+  }
+  if (is_resident(v)) {
+    const ResidentShape& rs = resident_at(v - kResidentFirst);
+    kernel = rs.kernel[input_ == IgemmType::S8][output_ == IgemmType::S8];
+    config.blockDim = dim3(32 * rs.warps);
+    config.dynamicSmemBytes = resident_shared_bytes(rs);
+    // As many blocks as fit on the GPU at once, each walking over an equal share of the tiles.
+    const int th = 2 * rs.warps;
+    const int64_t tiles = int64_t(out.n) * ((out.h + th - 1) / th) * ((out.w + 15) / 16);
+    const int column_blocks = (out.c + rs.bn - 1) / rs.bn;
+    int per_sm = 0;
+    LN_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, 32 * rs.warps, config.dynamicSmemBytes));
+    const int64_t resident = std::max<int64_t>(1, int64_t(std::max(per_sm, 1)) * multiprocessors_ / column_blocks);
+    const int64_t per_block = (tiles + resident - 1) / resident;
+    config.gridDim = dim3(unsigned((tiles + per_block - 1) / per_block), unsigned(column_blocks), 1);
   }
   config.stream = s;
   cudaLaunchAttribute attribute[1];

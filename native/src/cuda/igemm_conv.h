@@ -30,9 +30,10 @@
 namespace lightnet::cuda {
 
 // A variant is a tile shape (block rows × block columns) and a split-K factor (1, 2, 4, 8), or one of the
-// halo shapes for 3×3 stride-1 layers (the input tile loaded once for all 9 taps); the build times the
-// sensible ones per layer.
-constexpr int kIgemmVariants = 31;  // 7 tile shapes × 4 split-K options, then 3 halo shapes (3×3 stride 1)
+// halo shapes for 3×3 stride-1 layers (the input tile loaded once for all 9 taps), or one of the resident
+// shapes for 3×3 stride-1 layers of 32–128 FP16 input channels (dilation 1) (persistent blocks that keep their weights in
+// shared memory and stream input tiles); the build times the sensible ones per layer.
+constexpr int kIgemmVariants = 37;  // 7 tile shapes × 4 split-K options, 3 halo shapes, 6 resident shapes
 std::string igemm_variant_name(int variant);
 
 // Split-K scratch, shared by every layer of an engine (they run one after another on its stream): partial
@@ -78,6 +79,7 @@ class IgemmConv {
 
   IgemmType input_type() const { return input_; }
   bool halo_fits() const;  // the 3×3 stride-1 halo variants apply
+  bool resident_fits(int resident_shape) const;  // a resident variant applies (its input depth, its shared memory)
   IgemmType output_type() const { return output_; }
 
   // Launches one variant over these views (out may be a channel slice of a concat; channels and strides count
@@ -92,6 +94,7 @@ class IgemmConv {
   IgemmType input_ = IgemmType::F16, output_ = IgemmType::F16;
   float inv_output_scale_ = 1.f;
   bool programmatic_launch_ = false;
+  int multiprocessors_ = 1, max_shared_bytes_ = 48 * 1024;
   DeviceBuffer weights_, bias_, scale_;  // scale_: S8 input only
 };
 

@@ -18,7 +18,7 @@ namespace lightnet::cuda {
 namespace {
 
 constexpr const char* kMagic = "lightnet-cuda-plan";
-constexpr int kFormat = 5;  // 3: own kernels (ConvChoice::own); 4: the layers that run int8; 5: sparse
+constexpr int kFormat = 6;  // 3: own kernels (ConvChoice::own); 4: the layers that run int8; 5: sparse; 6: resident 3x3
 
 using Hasher = Fnv1a;
 
