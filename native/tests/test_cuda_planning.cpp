@@ -225,10 +225,19 @@ TEST_P(CudaPlanning, EveryConflictingPairOfStepsIsOrdered) {
         } else if (concurrent) {
           EXPECT_GT(s.lanes, 1) << "no two steps run concurrently";
         }
-        if (lanes == 4 && concurrent)
+        if (lanes == 4 && concurrent) {
+          std::vector<int> depth(steps.size(), 1);  // the longest chain of steps that must follow each other
+          std::map<int, int> tail;
+          for (size_t k = 0; k < steps.size(); ++k) {
+            if (tail.count(s.steps[k].lane)) depth[k] = depth[tail[s.steps[k].lane]] + 1;
+            for (int w : s.steps[k].waits) depth[k] = std::max(depth[k], depth[w] + 1);
+            tail[s.steps[k].lane] = int(k);
+          }
           std::cout << "[ schedule ] " << GetParam() << (in_place ? " inplace" : " copy") << ": " << steps.size()
                     << " steps on " << s.lanes << " lanes, " << s.waits() << " event waits, " << s.joins.size()
-                    << " joins" << std::endl;
+                    << " joins, longest chain " << *std::max_element(depth.begin(), depth.end()) << " steps"
+                    << std::endl;
+        }
       }
 }
 
