@@ -24,6 +24,7 @@
 #include "cuda/memory_plan.h"
 #include "cuda/plan_cache.h"
 #include "cuda/sparse_conv.h"
+#include "cuda/stream_schedule.h"
 #include "lightnet/quantization.h"
 
 namespace lightnet {
@@ -63,6 +64,39 @@ int stored_input_channels(const Network& net, DType dt) {
       if (j < 0 && (l.type != LayerType::Convolutional || l.as<ConvParams>().groups != 1)) return net.input.c;
   return (net.input.c + 7) / 8 * 8;
 }
+
+// LIGHTNET_CUDA_STREAMS: how many streams (lanes) the network's independent branches may run on at once.
+constexpr int kMaxLanes = 8;
+int lanes_from_env() {
+  const char* env = std::getenv("LIGHTNET_CUDA_STREAMS");
+  if (!env) return 4;
+  const std::string v = env;
+  const bool digits = !v.empty() && v.size() <= 2 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const int n = digits ? std::stoi(v) : 0;
+  if (n < 1 || n > kMaxLanes)
+    throw std::invalid_argument("LIGHTNET_CUDA_STREAMS: expected 1.." + std::to_string(kMaxLanes) + ", found \"" + v +
+                                "\"");
+  return n;
+}
+
+// cuDNN launches on its handle's stream (cudnnBackendExecute and the legacy calls take none): a step on another
+// lane points the handle there for its call, and back at the engine's stream after (tuning relies on that).
+class HandleOnStream {
+ public:
+  HandleOnStream(cudnnHandle_t h, cudaStream_t s, cudaStream_t home) : h_(h), home_(home), moved_(s != home) {
+    if (moved_) LN_CUDNN(cudnnSetStream(h_, s));
+  }
+  ~HandleOnStream() {
+    if (moved_) cudnnSetStream(h_, home_);
+  }
+  HandleOnStream(const HandleOnStream&) = delete;
+  HandleOnStream& operator=(const HandleOnStream&) = delete;
+
+ private:
+  cudnnHandle_t h_;
+  cudaStream_t home_;
+  bool moved_;
+};
 
 void check_supported(const Network& net, const BuildOptions& o, int devices) {
   if (o.gpu_id < 0 || o.gpu_id >= devices)
@@ -129,8 +163,12 @@ class CudaEngine final : public Engine {
       else if (v == "cudnn") conv_kernels_ = ConvKernels::Cudnn;
       else if (v != "auto") throw std::invalid_argument("LIGHTNET_CUDA_CONV: expected auto, own or cudnn, found " + v);
     }
+    // Profiling times each layer between event nodes of one stream: one lane then.
+    lanes_ = options_.profile ? 1 : lanes_from_env();
     LN_CUDA(cudaSetDevice(options_.gpu_id));
     LN_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    lane_streams_.assign(lanes_ - 1, nullptr);
+    for (cudaStream_t& s : lane_streams_) LN_CUDA(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
     LN_CUDNN(cudnnCreate(&cudnn_));
     LN_CUDNN(cudnnSetStream(cudnn_, stream_));
     build(progress);
@@ -141,11 +179,17 @@ class CudaEngine final : public Engine {
   ~CudaEngine() override {
     cudaSetDevice(options_.gpu_id);
     if (stream_) cudaStreamSynchronize(stream_);
-    for (auto& [n, p] : programs_)
+    for (auto& [n, p] : programs_) {
       if (p->graph) cudaGraphExecDestroy(p->graph);
+      for (cudaEvent_t e : p->events)
+        if (e) cudaEventDestroy(e);
+      if (p->fork) cudaEventDestroy(p->fork);
+    }
     for (cudaEvent_t e : events_) cudaEventDestroy(e);
     convs_.clear();
     if (cudnn_) cudnnDestroy(cudnn_);
+    for (cudaStream_t s : lane_streams_)
+      if (s) cudaStreamDestroy(s);
     if (stream_) cudaStreamDestroy(stream_);
   }
 
@@ -167,6 +211,9 @@ class CudaEngine final : public Engine {
   struct Program {
     std::vector<std::unique_ptr<TensorDesc>> descs;
     std::vector<Step> steps;
+    LaneSchedule schedule;            // per step: its lane, the events it waits for, whether it records one
+    std::vector<cudaEvent_t> events;  // per step: recorded after it (null where nothing waits for it)
+    cudaEvent_t fork = nullptr;       // recorded on the engine's stream first; the other lanes start after it
     cudaGraphExec_t graph = nullptr;
   };
 
@@ -182,6 +229,7 @@ class CudaEngine final : public Engine {
   View view_of(int layer, int batch) const { return view(layer < 0 ? plan_.input : plan_.layers[layer], batch); }
   Program& program(int batch);
   void add_steps(Program& p, int batch);
+  void issue(Program& p, bool timed, bool capturing);
   void run_network(int batch);
   void upload_image(const ImageView& im, int slot);
 
@@ -192,6 +240,11 @@ class CudaEngine final : public Engine {
   enum class ConvKernels { Auto, Own, Cudnn } conv_kernels_ = ConvKernels::Auto;
   bool verbose_tuning_ = std::getenv("LIGHTNET_CUDA_VERBOSE") != nullptr;  // per-layer tuning times on stderr
   cudaStream_t stream_ = nullptr;
+  // Lanes: independent branches of the network run concurrently on lane_streams_ (lane k ≥ 1 is
+  // lane_streams_[k - 1]; lane 0 is stream_), ordered by events (stream_schedule.h); captured into one graph.
+  int lanes_ = 1;
+  std::vector<cudaStream_t> lane_streams_;
+  cudaStream_t lane_stream(int lane) const { return lane == 0 ? stream_ : lane_streams_.at(lane - 1); }
   cudnnHandle_t cudnn_ = nullptr;
   int input_channels_ = 0;
   MemoryPlan plan_;
@@ -209,6 +262,16 @@ class CudaEngine final : public Engine {
   DeviceBuffer arena_, workspace_;
   DeviceBuffer own_partials_, own_arrivals_;  // split-K scratch of the own kernels (see IgemmWorkspace)
   IgemmWorkspace own_workspace(size_t partials_bytes);
+  // Scratch of lanes ≥ 1 (lane 0 uses workspace_ and own_*): concurrent steps must not share it. Allocated once,
+  // when the first program is made, sized like lane 0's; never freed while the engine lives (graphs hold it).
+  struct LaneScratch {
+    DeviceBuffer workspace, partials, arrivals;
+  };
+  std::vector<LaneScratch> lane_scratch_;
+  std::vector<DeviceBuffer> retired_scratch_;  // outgrown lane scratch that captured graphs may still point at
+  void allocate_lane_scratch();
+  void* lane_workspace(int lane) { return lane == 0 ? workspace_.get() : lane_scratch_.at(lane - 1).workspace.get(); }
+  IgemmWorkspace lane_own_workspace(int lane, size_t partials_bytes);
   // Each conv runs on the fastest of the own implicit-GEMM kernels, a fused cuDNN graph and the legacy call.
   struct ConvLayer {
     std::unique_ptr<SparseConv> sparse;
@@ -250,6 +313,30 @@ IgemmWorkspace CudaEngine::own_workspace(size_t partials_bytes) {
     own_partials_.resize(partials_bytes);
   }
   return {own_partials_.get(), own_partials_.bytes(), own_arrivals_.get<int>()};
+}
+
+void CudaEngine::allocate_lane_scratch() {
+  if (!lane_scratch_.empty() || lanes_ < 2) return;
+  size_t partials = 16;  // what the chosen own kernels need at the full batch
+  for (const auto& [i, c] : convs_)
+    if (c.own) partials = std::max(partials, c.own->partials_bytes(c.choice.own, view_of(i, options_.batch)));
+  lane_scratch_.resize(lanes_ - 1);
+  for (LaneScratch& s : lane_scratch_) {
+    s.workspace = DeviceBuffer(workspace_.bytes());
+    s.partials = DeviceBuffer(partials);
+    s.arrivals = DeviceBuffer(sizeof(int) * kIgemmMaxArrivals);
+    LN_CUDA(cudaMemsetAsync(s.arrivals.get(), 0, s.arrivals.bytes(), stream_));  // the kernels leave them zero
+  }
+}
+
+IgemmWorkspace CudaEngine::lane_own_workspace(int lane, size_t partials_bytes) {
+  if (lane == 0) return own_workspace(partials_bytes);
+  LaneScratch& s = lane_scratch_.at(lane - 1);
+  if (partials_bytes > s.partials.bytes()) {  // (not expected: a smaller batch needs fewer) a new, larger one;
+    retired_scratch_.push_back(std::move(s.partials));  // graphs made before still use the old one
+    s.partials = DeviceBuffer(partials_bytes);
+  }
+  return {s.partials.get(), s.partials.bytes(), s.arrivals.get<int>()};
 }
 
 // What the own kernels read and write for conv `l`: int8 where its storages are (INT8 engines), else FP16.
@@ -343,6 +430,7 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
   mo.element_size = dtype_size(dt_);
   mo.input_channels = input_channels_;
   mo.concat_in_place = concat_in_place;
+  mo.concurrent_branches = lanes_ > 1;  // branches on different lanes must not share arena bytes
   const char* fuse_env = std::getenv("LIGHTNET_CUDA_FUSE_UPSAMPLE");  // =0: separate kernels (to compare)
   mo.fuse_upsample = !(fuse_env && std::string(fuse_env) == "0");
   plan_ = plan_memory(net_, mo);
@@ -702,38 +790,48 @@ void CudaEngine::add_steps(Program& p, int batch) {
     describe(*p.descs.back(), v, dt_);
     return cudnnTensorDescriptor_t(*p.descs.back());
   };
+  // The lanes first: a step's closure binds its lane's scratch.
+  const std::vector<NetworkStep> planned = network_steps(net_, plan_);
+  p.schedule = schedule_lanes(planned, plan_, lanes_);
+  std::vector<int> lane_of(net_.layers.size(), -1);
+  for (size_t k = 0; k < planned.size(); ++k) lane_of[planned[k].layer] = p.schedule.steps[k].lane;
+  const cudaStream_t home = stream_;
   for (const Layer& l : net_.layers) {
     if (plan_.writes_in_place[l.index]) continue;
     const View out = view_of(l.index, batch);
+    const int lane = std::max(lane_of[l.index], 0);
     switch (l.type) {
       case LayerType::Convolutional: {
         const View in = view_of(l.inputs[0], batch);
         ConvLayer& cl = convs_.at(l.index);
+        void* ws = lane_workspace(lane);  // every lane's cuDNN / cuSPARSELt workspace is workspace_'s size
         if (cl.sparse) {
           SparseConv* k = cl.sparse.get();
-          void* ws = workspace_.get();
-          k->prepare(in, out, ws, workspace_.bytes(), stream_);  // a batch of another size plans anew
+          k->prepare(in, out, workspace_.get(), workspace_.bytes(), stream_);  // a batch of another size plans anew
           p.steps.push_back({l.index, [=](cudaStream_t s) { k->run(in, out, ws, s); }});
           break;
         }
         if (cl.own) {
           const IgemmConv* k = cl.own.get();
           const int variant = cl.choice.own;
-          const IgemmWorkspace ws = own_workspace(k->partials_bytes(variant, out));
-          p.steps.push_back({l.index, [=](cudaStream_t s) { k->run(variant, in, out, ws, s); }});
+          const IgemmWorkspace own_ws = lane_own_workspace(lane, k->partials_bytes(variant, out));
+          p.steps.push_back({l.index, [=](cudaStream_t s) { k->run(variant, in, out, own_ws, s); }});
           break;
         }
-        void* ws = workspace_.get();
         size_t ws_bytes = workspace_.bytes();
         cudnnHandle_t h = cudnn_;
         if (cl.graph) {
           GraphConv* g = cl.graph.get();
-          if (batch != options_.batch && g->prepare(h, in, out, cl.choice.graph, ws, ws_bytes, stream_) < 0 &&
-              g->prepare(h, in, out, -1, ws, ws_bytes, stream_) < 0)
+          if (batch != options_.batch &&
+              g->prepare(h, in, out, cl.choice.graph, workspace_.get(), ws_bytes, stream_) < 0 &&
+              g->prepare(h, in, out, -1, workspace_.get(), ws_bytes, stream_) < 0)
             throw std::runtime_error("layer " + std::to_string(l.index) + ": no cuDNN plan for batch " +
                                      std::to_string(batch));
           auto pack = g->bind(in, out, ws);
-          p.steps.push_back({l.index, [=](cudaStream_t s) { g->run(h, *pack, in, out, s); }});
+          p.steps.push_back({l.index, [=](cudaStream_t s) {
+                               HandleOnStream on(h, s, home);
+                               g->run(h, *pack, in, out, s);
+                             }});
           break;
         }
         CudnnConv* conv = cl.legacy.get();
@@ -741,7 +839,10 @@ void CudaEngine::add_steps(Program& p, int batch) {
           throw std::runtime_error("layer " + std::to_string(l.index) + ": batch " + std::to_string(batch) +
                                    " needs more cuDNN workspace than tuned for");
         auto x = desc_for(in), y = desc_for(out);
-        p.steps.push_back({l.index, [=](cudaStream_t s) { conv->run(h, x, in.data, y, out.data, out, ws, ws_bytes, s); }});
+        p.steps.push_back({l.index, [=](cudaStream_t s) {
+                             HandleOnStream on(h, s, home);
+                             conv->run(h, x, in.data, y, out.data, out, ws, ws_bytes, s);
+                           }});
         break;
       }
       case LayerType::Route: {  // a concat whose inputs are not all in place yet: one launch copies the rest
@@ -763,6 +864,7 @@ void CudaEngine::add_steps(Program& p, int batch) {
           }
           offset += src.c;
         }
+        if (srcs.empty()) break;  // every input already sits in place (plan_.concat_done): nothing to launch
         View dst = view(full, batch);
         DType dt = dt_;
         p.steps.push_back({l.index, [=](cudaStream_t s) {
@@ -804,15 +906,51 @@ void CudaEngine::add_steps(Program& p, int batch) {
         throw std::logic_error("layer " + std::to_string(l.index) + ": " + to_string(l.type) + " has no CUDA step");
     }
   }
+  // The schedule was made for network_steps(): it must describe exactly these launches.
+  bool same = p.steps.size() == planned.size();
+  for (size_t k = 0; same && k < planned.size(); ++k) same = p.steps[k].layer == planned[k].layer;
+  if (!same)
+    throw std::logic_error("the engine launches " + std::to_string(p.steps.size()) + " steps, the lane schedule has " +
+                           std::to_string(planned.size()) + " (network_steps out of step with add_steps)");
+}
+
+// Issues the program's steps on their lanes: the other lanes fork from the engine's stream, wait for the events
+// of the steps they need, and join back at the end. The same while capturing the graph and without one.
+void CudaEngine::issue(Program& p, bool timed, bool capturing) {
+  const LaneSchedule& sched = p.schedule;
+  auto mark = [&](size_t i) {  // profiling (one lane): an event between layers
+    if (capturing) LN_CUDA(cudaEventRecordWithFlags(events_[i], stream_, cudaEventRecordExternal));
+    else LN_CUDA(cudaEventRecord(events_[i], stream_));
+  };
+  if (sched.lanes > 1) {
+    LN_CUDA(cudaEventRecord(p.fork, stream_));
+    for (int l = 1; l < sched.lanes; ++l) LN_CUDA(cudaStreamWaitEvent(lane_stream(l), p.fork, 0));
+  }
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    const StepLane& at = sched.steps[i];
+    const cudaStream_t s = lane_stream(at.lane);
+    for (int w : at.waits) LN_CUDA(cudaStreamWaitEvent(s, p.events[w], 0));
+    if (timed) mark(i);
+    p.steps[i].run(s);
+    if (at.record) LN_CUDA(cudaEventRecord(p.events[i], s));
+  }
+  if (timed) mark(p.steps.size());
+  for (int j : sched.joins) LN_CUDA(cudaStreamWaitEvent(stream_, p.events[j], 0));
 }
 
 CudaEngine::Program& CudaEngine::program(int batch) {
   auto it = programs_.find(batch);
   if (it != programs_.end()) return *it->second;
+  allocate_lane_scratch();
   auto p = std::make_unique<Program>();
   add_steps(*p, batch);
-  // One graph per batch size: the whole network becomes a single launch. With profiling, event-record nodes
-  // between the layers time each one inside the graph, back to back as in a normal run.
+  p->events.assign(p->steps.size(), nullptr);
+  for (size_t i = 0; i < p->steps.size(); ++i)
+    if (p->schedule.steps[i].record) LN_CUDA(cudaEventCreateWithFlags(&p->events[i], cudaEventDisableTiming));
+  if (p->schedule.lanes > 1) LN_CUDA(cudaEventCreateWithFlags(&p->fork, cudaEventDisableTiming));
+  // One graph per batch size: the whole network becomes a single launch, a DAG over the lanes. With profiling
+  // (one lane), event-record nodes between the layers time each one inside the graph, back to back as in a
+  // normal run.
   if (options_.profile) {
     while (events_.size() < p->steps.size() + 1) {
       cudaEvent_t e;
@@ -824,12 +962,7 @@ CudaEngine::Program& CudaEngine::program(int batch) {
   LN_CUDA(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
   std::string failure;
   try {
-    for (size_t i = 0; i < p->steps.size(); ++i) {
-      if (options_.profile) LN_CUDA(cudaEventRecordWithFlags(events_[i], stream_, cudaEventRecordExternal));
-      p->steps[i].run(stream_);
-    }
-    if (options_.profile)
-      LN_CUDA(cudaEventRecordWithFlags(events_[p->steps.size()], stream_, cudaEventRecordExternal));
+    issue(*p, options_.profile, true);
   } catch (const std::exception& e) {
     failure = e.what();
   }
@@ -843,21 +976,18 @@ CudaEngine::Program& CudaEngine::program(int batch) {
     log_line("CUDA graph capture failed (" + (failure.empty() ? std::string(cudaGetErrorString(end)) : failure) +
              "): launching layer by layer");
   }
+  if (verbose_tuning_)
+    log_line("batch " + std::to_string(batch) + ": " + std::to_string(p->steps.size()) + " steps on " +
+             std::to_string(p->schedule.lanes) + " lanes, " + std::to_string(p->schedule.waits()) +
+             " event waits (LIGHTNET_CUDA_STREAMS=" + std::to_string(lanes_) + ")");
   return *programs_.emplace(batch, std::move(p)).first->second;
 }
 
 void CudaEngine::run_network(int batch) {
   Program& p = program(batch);
   const bool timed = options_.profile && events_.size() > p.steps.size();
-  if (p.graph) {
-    LN_CUDA(cudaGraphLaunch(p.graph, stream_));
-  } else {
-    for (size_t i = 0; i < p.steps.size(); ++i) {
-      if (timed) LN_CUDA(cudaEventRecord(events_[i], stream_));
-      p.steps[i].run(stream_);
-    }
-    if (timed) LN_CUDA(cudaEventRecord(events_[p.steps.size()], stream_));
-  }
+  if (p.graph) LN_CUDA(cudaGraphLaunch(p.graph, stream_));
+  else issue(p, timed, false);
   if (!timed) return;
   LN_CUDA(cudaEventSynchronize(events_[p.steps.size()]));
   for (size_t i = 0; i < p.steps.size(); ++i) {

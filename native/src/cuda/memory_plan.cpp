@@ -18,8 +18,9 @@ struct Target {
   int offset = 0;   // channel offset inside that concat
 };
 
-// First-fit offsets for storages whose [first, last] layer intervals overlap; largest first.
-size_t assign_offsets(std::vector<Storage>& storages) {
+// First-fit offsets, largest first; storages that may not share bytes (apart(i, j)) never overlap.
+template <class Apart>
+size_t assign_offsets(std::vector<Storage>& storages, const Apart& apart) {
   std::vector<int> order(storages.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return storages[a].bytes > storages[b].bytes; });
@@ -30,7 +31,7 @@ size_t assign_offsets(std::vector<Storage>& storages) {
     std::vector<std::pair<size_t, size_t>> busy;  // [begin, end) of live neighbours
     for (int j : placed) {
       const Storage& o = storages[j];
-      if (o.first <= s.last && s.first <= o.last) busy.emplace_back(o.offset, o.offset + o.bytes);
+      if (apart(i, j)) busy.emplace_back(o.offset, o.offset + o.bytes);
     }
     std::sort(busy.begin(), busy.end());
     size_t at = 0;
@@ -43,6 +44,19 @@ size_t assign_offsets(std::vector<Storage>& storages) {
     placed.push_back(i);
   }
   return total;
+}
+
+// Per layer, the layers it reads from transitively (darknet's inputs), as bits.
+std::vector<std::vector<bool>> ancestors(const Network& net) {
+  const size_t n = net.layers.size();
+  std::vector<std::vector<bool>> anc(n, std::vector<bool>(n, false));
+  for (const Layer& l : net.layers)
+    for (int j : l.inputs) {
+      if (j < 0) continue;
+      anc[l.index][j] = true;
+      for (size_t k = 0; k < n; ++k) anc[l.index][k] = anc[l.index][k] || anc[j][k];
+    }
+  return anc;
 }
 
 }  // namespace
@@ -128,6 +142,10 @@ MemoryPlan plan_memory(const Network& net, const MemoryPlanOptions& opt) {
 
   // 3. Placements, front to back.
   auto placement_of = [&](int j) -> const Placement& { return j < 0 ? plan.input : plan.layers[j]; };
+  // Per storage, the layers that write it and all that touch it (-1: the network input's upload, n: the heads'
+  // read-back after the network), for concurrent_branches.
+  std::vector<std::vector<int>> writers(plan.storages.size()), touchers(plan.storages.size());
+  writers[input_storage] = touchers[input_storage] = {-1};
   for (int i = 0; i < n; ++i) {
     const Layer& l = net.layers[i];
     Placement pl;
@@ -163,19 +181,41 @@ MemoryPlan plan_memory(const Network& net, const MemoryPlanOptions& opt) {
                              std::to_string(l.output.w));
     plan.layers[i] = pl;
     Storage& s = plan.storages[pl.storage];
-    if (!plan.writes_in_place[i]) s.first = std::min(s.first, i);
+    if (!plan.writes_in_place[i]) {
+      s.first = std::min(s.first, i);
+      writers[pl.storage].push_back(i);
+    }
     s.last = std::max(s.last, i);
+    touchers[pl.storage].push_back(i);
     for (int j : l.inputs) {
       // A fused upsample's input is read here, by the concat, not by the upsample.
       const int read = j >= 0 && plan.upsample_fused[j] ? net.layers[j].inputs.at(0) : j;
       for (int r : {j, read}) {
         Storage& in = plan.storages[placement_of(r).storage];
         in.last = std::max(in.last, i);
+        touchers[placement_of(r).storage].push_back(i);
       }
     }
   }
-  for (const Head& h : net.heads) plan.storages[plan.layers[h.source].storage].last = n;
-  plan.arena_bytes = assign_offsets(plan.storages);
+  for (const Head& h : net.heads) {
+    plan.storages[plan.layers[h.source].storage].last = n;
+    touchers[plan.layers[h.source].storage].push_back(n);
+  }
+  if (!opt.concurrent_branches) {
+    plan.arena_bytes = assign_offsets(plan.storages, [&](int a, int b) {
+      const Storage &s = plan.storages[a], &o = plan.storages[b];
+      return o.first <= s.last && s.first <= o.last;
+    });
+    return plan;
+  }
+  const auto anc = ancestors(net);
+  auto before = [&](int a, int b) {  // every layer touching storage a precedes, in the data flow, b's writers
+    for (int w : writers[b])
+      for (int t : touchers[a])
+        if (!(t == -1 && w != -1) && !(t >= 0 && t < n && w >= 0 && anc[w][t])) return false;
+    return !writers[b].empty();
+  };
+  plan.arena_bytes = assign_offsets(plan.storages, [&](int a, int b) { return !before(a, b) && !before(b, a); });
   return plan;
 }
 

@@ -2,7 +2,7 @@
 // Outputs live in "storages" (NHWC, max_batch images). A route of one layer is a view of it (a channel slice
 // for groups). With concat_in_place a concat's producers write straight into their channel slice of the
 // concat's storage (no copy, but strided writes); without, the concat gets its own storage and one copy kernel.
-// Storages whose lifetimes do not overlap share memory in one arena.
+// Storages whose lifetimes do not overlap share memory in one arena (see concurrent_branches).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +33,10 @@ struct MemoryPlanOptions {
   // An upsample read only by a concat that copies it gets no kernel: the concat reads the upsample's input
   // (nearest-neighbour) instead, one launch and one pass over the upsampled tensor fewer.
   bool fuse_upsample = true;
+  // Steps may run concurrently on several streams (stream_schedule.h): two storages then share bytes only when
+  // the data flow orders them (every layer touching one is an ancestor of every layer writing the other), not
+  // merely when their layer-index intervals do not overlap, which holds for one stream only.
+  bool concurrent_branches = false;
 };
 
 struct MemoryPlan {

@@ -1,0 +1,379 @@
+// The CUDA backend's host-side planning on the real LightNet cfgs, without a GPU: the arena layout
+// (memory_plan.h) and the spread of the engine's steps over concurrent streams (stream_schedule.h).
+// The schedule is checked by a brute-force verifier that shares no code with the scheduler: it derives what every
+// launched layer reads and writes from the network and the memory plan, builds the happens-before relation the
+// lanes and event waits give (transitively closed), and demands that every two launches touching common arena
+// bytes, one of them writing, and every producer → consumer pair, are ordered.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <numeric>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cuda/memory_plan.h"
+#include "cuda/stream_schedule.h"
+#include "lightnet/model_loader.h"
+
+namespace lightnet {
+namespace {
+
+using cuda::MemoryPlan;
+using cuda::MemoryPlanOptions;
+using cuda::Placement;
+
+const char* const kCfgs[] = {
+    "lightNet-BDD100K-1280x960.cfg",
+    "lightNet-BDD100K-1280x960-chPruning.cfg",
+    "lightNet-BDD100K-det-semaseg-1280x960.cfg",
+    "lightNet-BDD100K-chPruning-det-semaseg-1280x960.cfg",
+};
+
+std::string cfg_path(const std::string& name) {
+  return std::string(LIGHTNET_SHARED_DIR) + "/models/lightnet/" + name;
+}
+
+MemoryPlanOptions fp16_options(bool concat_in_place, bool concurrent) {
+  MemoryPlanOptions o;
+  o.max_batch = 2;
+  o.element_size = 2;
+  o.input_channels = 8;  // FP16 pads the 3-channel input
+  o.concat_in_place = concat_in_place;
+  o.concurrent_branches = concurrent;
+  return o;
+}
+
+// ------------------------------------------------------------------ the verifier's own model of the launches
+struct Bytes {  // channels [c0, c1) of every pixel of one storage
+  int storage, c0, c1;
+};
+struct Launch {
+  int layer;
+  std::vector<Bytes> reads, writes;
+  std::vector<int> producers;  // layers whose results it reads (resolved through views), must precede it
+};
+
+const Placement& placed(const MemoryPlan& plan, int j) { return j < 0 ? plan.input : plan.layers[j]; }
+Bytes bytes_of(const Placement& p) { return {p.storage, p.channel_offset, p.channel_offset + p.c}; }
+
+// The launched layers that write layer j's values: j itself when it launches, else (views, fused upsamples,
+// concats already in place) the launches its inputs come from.
+void producers_of(const Network& net, const std::set<int>& launched, int j, std::vector<int>& out) {
+  if (j < 0) return;  // the network input: uploaded before the graph runs
+  if (launched.count(j)) {
+    out.push_back(j);
+    // A concat's copy leaves the inputs written in place by their own layers.
+    if (net.layers[j].type != LayerType::Route) return;
+  }
+  for (int i : net.layers[j].inputs) producers_of(net, launched, i, out);
+}
+
+std::vector<Launch> launches(const Network& net, const MemoryPlan& plan) {
+  std::vector<Launch> out;
+  for (const Layer& l : net.layers) {
+    Launch x{l.index, {}, {}, {}};
+    if (plan.writes_in_place[l.index] || plan.upsample_fused[l.index]) continue;
+    if (l.type == LayerType::Route) {
+      const auto& rp = l.as<RouteParams>();
+      const Placement& me = plan.layers[l.index];
+      const int base = me.channel_offset - rp.group_id * me.c;
+      int at = base;
+      for (int j : l.inputs) {
+        const Placement& src = placed(plan, j);
+        const bool in_place = src.storage == me.storage && src.channel_offset == at;
+        if (!in_place) {
+          const bool fused = j >= 0 && plan.upsample_fused[j];
+          const int read = fused ? net.layers[j].inputs[0] : j;
+          x.reads.push_back(bytes_of(placed(plan, read)));
+          x.writes.push_back({me.storage, at, at + src.c});
+          x.producers.push_back(read);
+        }
+        at += src.c;
+      }
+      if (x.writes.empty()) continue;
+    } else {
+      for (int j : l.inputs) {
+        x.reads.push_back(bytes_of(placed(plan, j)));
+        x.producers.push_back(j);
+      }
+      x.writes.push_back(bytes_of(plan.layers[l.index]));
+    }
+    out.push_back(x);
+  }
+  std::set<int> launched;
+  for (const Launch& x : out) launched.insert(x.layer);
+  for (Launch& x : out) {
+    std::vector<int> resolved;
+    for (int j : x.producers) producers_of(net, launched, j, resolved);
+    x.producers = resolved;
+  }
+  return out;
+}
+
+bool share_bytes(const Bytes& a, const Bytes& b, const MemoryPlan& plan) {
+  const auto& s = plan.storages[a.storage];
+  const auto& t = plan.storages[b.storage];
+  if (s.offset + s.bytes <= t.offset || t.offset + t.bytes <= s.offset) return false;
+  return a.storage != b.storage || (a.c0 < b.c1 && b.c0 < a.c1);
+}
+
+bool conflict(const Launch& a, const Launch& b, const MemoryPlan& plan) {
+  for (const Bytes& w : a.writes) {
+    for (const Bytes& r : b.reads) if (share_bytes(w, r, plan)) return true;
+    for (const Bytes& v : b.writes) if (share_bytes(w, v, plan)) return true;
+  }
+  for (const Bytes& r : a.reads)
+    for (const Bytes& w : b.writes) if (share_bytes(r, w, plan)) return true;
+  return false;
+}
+
+// happens[k][m]: step m completes before step k starts (same lane earlier, or through event waits).
+std::vector<std::vector<bool>> happens_before(const cuda::LaneSchedule& s) {
+  const size_t n = s.steps.size();
+  std::vector<std::vector<bool>> hb(n, std::vector<bool>(n, false));
+  std::map<int, int> tail;  // lane → last step so far
+  for (size_t k = 0; k < n; ++k) {
+    std::vector<int> preds = s.steps[k].waits;
+    if (tail.count(s.steps[k].lane)) preds.push_back(tail[s.steps[k].lane]);
+    for (int p : preds) {
+      hb[k][p] = true;
+      for (size_t m = 0; m < n; ++m) hb[k][m] = hb[k][m] || hb[p][m];
+    }
+    tail[s.steps[k].lane] = int(k);
+  }
+  return hb;
+}
+
+// Checks one schedule against the verifier's model of the launches.
+void verify(const Network& net, const MemoryPlan& plan, const std::vector<cuda::NetworkStep>& steps,
+            const cuda::LaneSchedule& s, int max_lanes) {
+  const std::vector<Launch> want = launches(net, plan);
+  ASSERT_EQ(steps.size(), want.size());
+  ASSERT_EQ(s.steps.size(), want.size());
+  std::map<int, int> step_of;  // layer → step
+  for (size_t k = 0; k < steps.size(); ++k) {
+    ASSERT_EQ(steps[k].layer, want[k].layer) << "step " << k;
+    step_of[steps[k].layer] = int(k);
+  }
+  ASSERT_LE(s.lanes, max_lanes);
+  for (size_t k = 0; k < s.steps.size(); ++k) {
+    ASSERT_GE(s.steps[k].lane, 0);
+    ASSERT_LT(s.steps[k].lane, s.lanes);
+    for (int w : s.steps[k].waits) {
+      ASSERT_LT(w, int(k)) << "a wait for a step issued later would never be met";
+      EXPECT_NE(s.steps[w].lane, s.steps[k].lane) << "a wait on the own lane is implied";
+      EXPECT_TRUE(s.steps[w].record) << "step " << w << " is waited for but records no event";
+    }
+  }
+  const auto hb = happens_before(s);
+  int checked = 0;
+  for (size_t k = 0; k < want.size(); ++k)
+    for (size_t m = 0; m < k; ++m)
+      if (conflict(want[k], want[m], plan)) {
+        ++checked;
+        EXPECT_TRUE(hb[k][m]) << "layers " << want[m].layer << " and " << want[k].layer
+                              << " touch common bytes but may run concurrently";
+      }
+  EXPECT_GT(checked, 0);
+  for (size_t k = 0; k < want.size(); ++k)
+    for (int p : want[k].producers)
+      EXPECT_TRUE(hb[k][step_of.at(p)]) << "layer " << want[k].layer << " may start before layer " << p
+                                        << " it reads";
+  // The join: the engine's stream follows every step once it has waited for the joins.
+  std::vector<bool> done(want.size(), false);
+  int last0 = -1;
+  for (size_t k = 0; k < s.steps.size(); ++k)
+    if (s.steps[k].lane == 0) last0 = int(k);
+  std::vector<int> ends = s.joins;
+  if (last0 >= 0) ends.push_back(last0);
+  for (int e : ends) {
+    done[e] = true;
+    for (size_t m = 0; m < want.size(); ++m) done[m] = done[m] || hb[e][m];
+  }
+  for (int j : s.joins) EXPECT_TRUE(s.steps[j].record) << "joined step " << j << " records no event";
+  for (size_t m = 0; m < want.size(); ++m) EXPECT_TRUE(done[m]) << "step " << m << " is not joined";
+}
+
+class CudaPlanning : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(cfg_path(GetParam()))) GTEST_SKIP() << cfg_path(GetParam()) << " not found";
+    net_ = load_cfg(cfg_path(GetParam()));
+  }
+  Network net_;
+};
+
+TEST_P(CudaPlanning, EveryConflictingPairOfStepsIsOrdered) {
+  for (bool in_place : {false, true})
+    for (bool concurrent : {true, false})
+      for (int lanes : {1, 2, 4, 8}) {
+        SCOPED_TRACE(std::string(in_place ? "concat in place" : "concat by copies") +
+                     (concurrent ? ", concurrent plan" : ", one-stream plan") + ", lanes " + std::to_string(lanes));
+        const MemoryPlan plan = cuda::plan_memory(net_, fp16_options(in_place, concurrent));
+        const auto steps = cuda::network_steps(net_, plan);
+        const auto s = cuda::schedule_lanes(steps, plan, lanes);
+        verify(net_, plan, steps, s, lanes);
+        if (lanes == 1) {
+          EXPECT_EQ(s.lanes, 1);
+          EXPECT_EQ(s.waits(), 0);
+          EXPECT_TRUE(s.joins.empty());
+        } else if (concurrent) {
+          EXPECT_GT(s.lanes, 1) << "no two steps run concurrently";
+        }
+        if (lanes == 4 && concurrent) {
+          std::vector<int> depth(steps.size(), 1);  // the longest chain of steps that must follow each other
+          std::map<int, int> tail;
+          for (size_t k = 0; k < steps.size(); ++k) {
+            if (tail.count(s.steps[k].lane)) depth[k] = depth[tail[s.steps[k].lane]] + 1;
+            for (int w : s.steps[k].waits) depth[k] = std::max(depth[k], depth[w] + 1);
+            tail[s.steps[k].lane] = int(k);
+          }
+          std::cout << "[ schedule ] " << GetParam() << (in_place ? " inplace" : " copy") << ": " << steps.size()
+                    << " steps on " << s.lanes << " lanes, " << s.waits() << " event waits, " << s.joins.size()
+                    << " joins, longest chain " << *std::max_element(depth.begin(), depth.end()) << " steps"
+                    << std::endl;
+        }
+      }
+}
+
+// Layers whose launches touch each storage: writers, and all (readers too), from the verifier's model.
+struct Accessors {
+  std::vector<std::set<int>> writers, touchers;
+};
+Accessors accessors(const Network& net, const MemoryPlan& plan) {
+  Accessors a;
+  a.writers.resize(plan.storages.size());
+  a.touchers.resize(plan.storages.size());
+  for (const Launch& x : launches(net, plan)) {
+    for (const Bytes& w : x.writes) a.writers[w.storage].insert(x.layer), a.touchers[w.storage].insert(x.layer);
+    for (const Bytes& r : x.reads) a.touchers[r.storage].insert(x.layer);
+  }
+  const int n = int(net.layers.size());
+  a.writers[plan.input.storage].insert(-1);  // the upload, before the network
+  a.touchers[plan.input.storage].insert(-1);
+  for (const Head& h : net.heads) a.touchers[plan.layers[h.source].storage].insert(n);  // the read-back, after
+  return a;
+}
+
+TEST_P(CudaPlanning, ConcurrentPlanSharesBytesOnlyBetweenOrderedLayers) {
+  const int n = int(net_.layers.size());
+  // reaches[a][b]: layer b reads, transitively, layer a's output; -1 (upload) precedes all, n (read-back) follows.
+  auto reaches = [&, memo = std::map<std::pair<int, int>, bool>()](int a, int b) mutable {
+    std::function<bool(int, int)> go = [&](int x, int y) -> bool {
+      if (x == -1) return y != -1;
+      if (y == n) return x != n;
+      if (y < 0 || x == n) return false;
+      auto key = std::make_pair(x, y);
+      auto it = memo.find(key);
+      if (it != memo.end()) return it->second;
+      bool r = false;
+      for (int j : net_.layers[y].inputs) r = r || j == x || (j >= 0 && go(x, j));
+      return memo[key] = r;
+    };
+    return go(a, b);
+  };
+  for (bool in_place : {false, true}) {
+    SCOPED_TRACE(in_place ? "concat in place" : "concat by copies");
+    const MemoryPlan one = cuda::plan_memory(net_, fp16_options(in_place, false));
+    const MemoryPlan plan = cuda::plan_memory(net_, fp16_options(in_place, true));
+    const Accessors acc = accessors(net_, plan);
+    auto all_before = [&](int a, int b) {  // every access of storage a precedes every write of storage b
+      for (int x : acc.touchers[a])
+        for (int y : acc.writers[b])
+          if (!reaches(x, y)) return false;
+      return true;
+    };
+    size_t sum = 0;
+    for (size_t a = 0; a < plan.storages.size(); ++a) {
+      const auto& s = plan.storages[a];
+      sum += s.bytes;
+      EXPECT_LE(s.offset + s.bytes, plan.arena_bytes);
+      for (size_t b = a + 1; b < plan.storages.size(); ++b) {
+        const auto& t = plan.storages[b];
+        if (s.offset + s.bytes <= t.offset || t.offset + t.bytes <= s.offset) continue;
+        EXPECT_TRUE(all_before(int(a), int(b)) || all_before(int(b), int(a)))
+            << "storages " << a << " and " << b << " share bytes but their layers are not ordered";
+      }
+    }
+    EXPECT_LE(plan.arena_bytes, sum);
+    std::cout << "[ arena ] " << GetParam() << (in_place ? " inplace" : " copy") << ": " << one.arena_bytes
+              << " bytes for one stream, " << plan.arena_bytes << " with concurrent branches (" << sum
+              << " unshared), fp16 batch 2" << std::endl;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(LightNetCfgs, CudaPlanning, ::testing::ValuesIn(kCfgs),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           std::string s = info.param;
+                           s = s.substr(0, s.find(".cfg"));
+                           for (char& c : s) if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return s;
+                         });
+
+// Real concurrency where the cfg has it: the ELAN block's 1×1 branch (layer 2) and its conv chain (layer 4 on)
+// both read layer 1; the three detection heads are independent.
+TEST(CudaPlanningSchedule, IndependentBranchesOfTheDetectionCfgRunOnDifferentLanes) {
+  const std::string cfg = cfg_path("lightNet-BDD100K-1280x960.cfg");
+  if (!std::filesystem::exists(cfg)) GTEST_SKIP() << cfg << " not found";
+  const Network net = load_cfg(cfg);
+  ASSERT_EQ(net.layers[2].inputs, std::vector<int>{1});
+  ASSERT_EQ(net.layers[4].inputs, std::vector<int>{3});  // [route] layers=-2: a view of layer 1
+  ASSERT_EQ(net.layers[3].inputs, std::vector<int>{1});
+  for (bool in_place : {false, true}) {
+    SCOPED_TRACE(in_place ? "concat in place" : "concat by copies");
+    const MemoryPlan plan = cuda::plan_memory(net, fp16_options(in_place, true));
+    const auto steps = cuda::network_steps(net, plan);
+    const auto s = cuda::schedule_lanes(steps, plan, 4);
+    std::map<int, int> lane;  // layer → lane
+    for (size_t k = 0; k < steps.size(); ++k) lane[steps[k].layer] = s.steps[k].lane;
+    ASSERT_TRUE(lane.count(2) && lane.count(4));
+    EXPECT_NE(lane[2], lane[4]);
+    std::set<int> head_lanes;
+    for (const Head& h : net.heads) head_lanes.insert(lane.at(h.source));
+    EXPECT_GT(head_lanes.size(), 1u) << "the heads' convs all on one lane";
+    EXPECT_GT(s.waits(), 0);
+  }
+}
+
+// A hand-checked schedule: a diamond 0 → (1, 2) → 3 where 1 and 2 write different storages.
+TEST(CudaPlanningSchedule, DiamondForksAndJoinsWithOneWaitEach) {
+  MemoryPlan plan;
+  for (int i = 0; i < 4; ++i) {
+    cuda::Storage s;
+    s.c = 8;
+    s.offset = size_t(i) * 256;
+    s.bytes = 256;
+    plan.storages.push_back(s);
+  }
+  auto step = [](int layer, std::vector<int> reads, int write) {
+    cuda::NetworkStep s;
+    s.layer = layer;
+    for (int r : reads) s.reads.push_back({r, 0, 8});
+    s.writes.push_back({write, 0, 8});
+    return s;
+  };
+  const std::vector<cuda::NetworkStep> steps = {step(0, {0}, 1), step(1, {1}, 2), step(2, {1}, 3),
+                                                step(3, {2, 3}, 0)};
+  const auto s = cuda::schedule_lanes(steps, plan, 4);
+  EXPECT_EQ(s.lanes, 2);
+  EXPECT_EQ(s.steps[0].lane, 0);
+  EXPECT_EQ(s.steps[1].lane, 0);
+  EXPECT_EQ(s.steps[2].lane, 1);
+  EXPECT_EQ(s.steps[2].waits, std::vector<int>{0});
+  EXPECT_EQ(s.steps[3].lane, 1);  // continues its latest dependency's lane
+  EXPECT_EQ(s.steps[3].waits, std::vector<int>{1});
+  EXPECT_TRUE(s.steps[0].record && s.steps[1].record && s.steps[3].record);
+  EXPECT_FALSE(s.steps[2].record);
+  EXPECT_EQ(s.joins, std::vector<int>{3});
+  EXPECT_EQ(s.waits(), 2);
+  // Step 3 writes storage 0, which step 0 read: covered through step 1's and 2's waits, no extra wait.
+  EXPECT_THROW(cuda::schedule_lanes(steps, plan, 0), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace lightnet
