@@ -8,7 +8,8 @@
 //     int8 layer reads it — what a GPU int8 engine computes with requantization fused into the producer, up
 //     to the rounding of a [shortcut] sum, which TensorRT requantizes after the add.
 //   - FP32 / FP16: an fp32 oneDNN convolution (the CPU computes FP16 layers in fp32).
-// Without oneDNN, INT8 layers fall back to exact fake quantization on the reference convolution.
+// Without oneDNN, INT8 layers fall back to exact fake quantization on the reference convolution; so do they on
+// CPUs without VNNI, where oneDNN's s8 kernels saturate (onednn_isa.h), on an fp32 oneDNN convolution.
 // Layer outputs live in one arena, placed by the same liveness plan as the fp32 executor's (a buffer reuses the
 // bytes of outputs no later layer reads).
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include "cpu/convolution.h"
 #include "cpu/executor.h"
 #include "cpu/onednn_eltwise.h"
+#include "cpu/onednn_isa.h"
 #include "cpu/int8_executor.h"
 #include "cpu/maxpool.h"
 #include "cpu/memory_plan.h"
@@ -86,7 +88,12 @@ class OnednnConv {
     const ConvParams& p = l.as<ConvParams>();
     const Shape& is = l.input_shapes.at(0);
     const Shape& os = l.output;
-    const bool int8 = q.precision == Precision::INT8;
+    // Without VNNI an INT8 layer computes the same numbers as fake quantization: its input rounded to the int8
+    // grid here (run()), its weights replaced by their int8 reconstruction, an fp32 convolution.
+    fake_scale_ = q.precision == Precision::INT8 && !onednn_exact_int8() ? q.input_scale : 0.f;
+    const bool int8 = q.precision == Precision::INT8 && fake_scale_ == 0.f;
+    const Layer fake = fake_scale_ > 0 ? fake_quantized_weights(l, q) : Layer();
+    const std::vector<float>& fp32_weights = fake_scale_ > 0 ? fake.weights : l.weights;
     const int K = p.size, G = p.groups;
     const memory::dims src_dims{N, is.c, is.h, is.w}, dst_dims{N, os.c, os.h, os.w};
     const memory::dims wdims = G == 1 ? memory::dims{os.c, is.c, K, K} : memory::dims{G, os.c / G, is.c / G, K, K};
@@ -125,7 +132,7 @@ class OnednnConv {
     } catch (const dnnl::error& e) {
       throw std::runtime_error(layer_error(l, std::string("oneDNN ") + (int8 ? "int8" : "fp32") + " convolution: " + e.what()));
     }
-    impl_ = pd.impl_info_str();
+    impl_ = std::string(fake_scale_ > 0 ? "fake-quantized (no VNNI) " : "") + pd.impl_info_str();
     conv_ = dnnl::convolution_forward(pd);
     dnnl::stream s(eng);
 
@@ -141,7 +148,7 @@ class OnednnConv {
       dnnl::reorder(w_user, weights_).execute(s, w_user, weights_);
       s.wait();
     } else {
-      memory w_user({wdims, f32, wtag}, eng, const_cast<float*>(l.weights.data()));
+      memory w_user({wdims, f32, wtag}, eng, const_cast<float*>(fp32_weights.data()));
       dnnl::reorder(w_user, weights_).execute(s, w_user, weights_);
       s.wait();
     }
@@ -157,6 +164,14 @@ class OnednnConv {
   }
 
   void run(dnnl::stream& s, const float* in, float* out) {
+    if (fake_scale_ > 0) {
+      const size_t n = src_user_.get_desc().get_size() / sizeof(float);
+      scratch_.resize(n);
+      const float inv = 1.f / fake_scale_;
+#pragma omp parallel for schedule(static)
+      for (size_t i = 0; i < n; ++i) scratch_[i] = quantize_s8(in[i], inv) * fake_scale_;
+      in = scratch_.data();
+    }
     src_user_.set_data_handle(const_cast<float*>(in));
     dst_user_.set_data_handle(out);
     to_src_.execute(s, src_user_, src_);
@@ -173,6 +188,8 @@ class OnednnConv {
   dnnl::reorder to_src_, from_dst_;
   dnnl::convolution_forward conv_;
   std::string impl_;
+  float fake_scale_ = 0;        // > 0: fake quantization at this input scale (no VNNI)
+  std::vector<float> scratch_;  // the input on the int8 grid
 };
 #endif
 

@@ -1,8 +1,8 @@
-// The fast CPU path: oneDNN convolutions with fused post-ops on channel-blocked activations (nChw16c, the
-// layout oneDNN's AVX-512/AVX2 fp32 kernels run fastest on), planned once per batch size:
+// The fast CPU path: oneDNN convolutions with fused post-ops on channel-blocked activations (nChw16c on
+// AVX-512, nChw8c below: the layout oneDNN's fp32 JIT kernels run on), planned once per batch size:
 //   - every activation lives in one arena; offsets come from a liveness plan (buffers reused when dead);
 //   - [route] concatenation is zero-copy where it can be: at batch 1 with channel counts that are multiples of
-//     16, the producers write straight into their channel slice of the concat buffer; otherwise a copy;
+//     the block, the producers write straight into their channel slice of the concat buffer; otherwise a copy;
 //   - [route] of one layer, [dropout], [yolo] and [softmax] alias their input;
 //   - conv → [shortcut] fuses into the conv as a `sum` post-op when nothing else reads the conv output;
 //   - activations are eltwise post-ops (leaky = relu with alpha 0.1);
@@ -24,6 +24,7 @@
 #include "cpu/maxpool.h"
 #include "cpu/memory_plan.h"
 #include "cpu/onednn_eltwise.h"
+#include "cpu/onednn_isa.h"
 #include "cpu/upsample.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -35,7 +36,6 @@ namespace {
 
 using dnnl::memory;
 using tag = memory::format_tag;
-constexpr int kBlock = 16;
 constexpr size_t kAlign = 64;
 
 struct AlignedFree {
@@ -131,7 +131,7 @@ class OnednnExecutor : public Executor {
   }
 
   memory::desc blocked_md(int n, const Shape& s) const {
-    return memory::desc({n, s.c, s.h, s.w}, memory::data_type::f32, tag::nChw16c);
+    return memory::desc({n, s.c, s.h, s.w}, memory::data_type::f32, block_ == 16 ? tag::nChw16c : tag::nChw8c);
   }
 
   // Storage root of tensor t and the byte offset of t within it.
@@ -177,6 +177,7 @@ class OnednnExecutor : public Executor {
 
   const Network& net_;
   ExecutorOptions options_;
+  const int block_ = onednn_channel_block();  // channels per block of every activation
   dnnl::engine engine_;
   dnnl::stream stream_;
   std::map<int, std::unique_ptr<Plan>> plans_;
@@ -240,14 +241,14 @@ std::unique_ptr<Plan> OnednnExecutor::build(int N) {
     T[l.index].def = prev;
   }
 
-  // 3. Zero-copy concat: at batch 1, a 16-aligned channel slice of nChw16c is one contiguous range.
+  // 3. Zero-copy concat: at batch 1, a block-aligned channel slice of nChw16c / nChw8c is one contiguous range.
   std::vector<bool> placed(L + 1, false);
   std::vector<bool> route_copies(L, true);
   if (N == 1) {
     for (const Layer& l : net_.layers) {
       if (l.type != LayerType::Route || l.inputs.size() < 2 || l.as<RouteParams>().groups != 1) continue;
       bool aligned = true;
-      for (const Shape& s : l.input_shapes) aligned = aligned && s.c % kBlock == 0;
+      for (const Shape& s : l.input_shapes) aligned = aligned && s.c % block_ == 0;
       if (!aligned) continue;
       size_t offset = 0;
       bool all_placed = true;
@@ -289,7 +290,7 @@ std::unique_ptr<Plan> OnednnExecutor::build(int N) {
     int r = id;
     while (T[r].alias >= 0) r = T[r].alias, T[r].last = std::max(T[r].last, time);
   };
-  int blocked_input = -1;  // tensor id of the input reordered to nChw16c, created on demand
+  int blocked_input = -1;  // tensor id of the input reordered to the blocked layout, created on demand
   std::vector<memory> extra_mem;  // memories of extra tensors (id > L)
   auto blocked_src = [&](int id, int time) -> int {
     if (!T[id].external) return id;
@@ -390,9 +391,9 @@ std::unique_ptr<Plan> OnednnExecutor::build(int N) {
         }
         if (!route_copies[l.index]) break;  // every producer already wrote into its slice
         bool aligned = true;
-        for (const Shape& s : l.input_shapes) aligned = aligned && s.c % kBlock == 0;
+        for (const Shape& s : l.input_shapes) aligned = aligned && s.c % block_ == 0;
         if (aligned) {
-          // nChw16c with 16-aligned channel counts: per image, the concat is the inputs' chunks back to back.
+          // Blocked layout with block-aligned channel counts: per image, the concat is the inputs' chunks back to back.
           struct Part { memory m; size_t bytes, offset; bool placed; };
           std::vector<Part> parts;
           size_t offset = 0;
@@ -444,19 +445,19 @@ std::unique_ptr<Plan> OnednnExecutor::build(int N) {
         const Activation act = l.as<ShortcutParams>().activation;
         const int C = l.output.c;
         const size_t pixels = size_t(l.output.h) * l.output.w;
-        const int blocks = (C + kBlock - 1) / kBlock;
-        plan->steps.push_back({l.index, [ins, d, act, C, N, blocks, pixels]() {
+        const int B = block_, blocks = (C + B - 1) / B;
+        plan->steps.push_back({l.index, [ins, d, act, C, N, B, blocks, pixels]() {
           float* o = static_cast<float*>(d.get_data_handle());
           std::vector<const float*> src;
           for (const memory& m : ins) src.push_back(static_cast<const float*>(m.get_data_handle()));
           const long long jobs = (long long)N * blocks;
 #pragma omp parallel for schedule(static)
           for (long long j = 0; j < jobs; ++j) {
-            const int lanes = std::min(kBlock, C - int(j % blocks) * kBlock);  // padded lanes stay 0
-            const size_t base = size_t(j) * pixels * kBlock;
+            const int lanes = std::min(B, C - int(j % blocks) * B);  // padded lanes stay 0
+            const size_t base = size_t(j) * pixels * B;
             for (size_t px = 0; px < pixels; ++px)
-              for (int lane = 0; lane < kBlock; ++lane) {
-                const size_t k = base + px * kBlock + lane;
+              for (int lane = 0; lane < B; ++lane) {
+                const size_t k = base + px * B + lane;
                 float v = 0;
                 for (const float* p : src) v += p[k];
                 o[k] = lane < lanes ? activate(act, v) : 0.f;
@@ -470,11 +471,12 @@ std::unique_ptr<Plan> OnednnExecutor::build(int N) {
         use(s, l.index);
         memory sm = M[s], d = M[l.index];
         const Shape is = l.input_shapes[0];
-        const size_t planes = size_t(N) * ((is.c + kBlock - 1) / kBlock);
+        const int B = block_;
+        const size_t planes = size_t(N) * ((is.c + B - 1) / B);
         const int stride = l.as<UpsampleParams>().stride;
-        plan->steps.push_back({l.index, [sm, d, planes, is, stride]() {
+        plan->steps.push_back({l.index, [sm, d, planes, is, stride, B]() {
           upsample_nearest(static_cast<const float*>(sm.get_data_handle()), static_cast<float*>(d.get_data_handle()),
-                           planes, is.h, is.w, stride, kBlock);
+                           planes, is.h, is.w, stride, B);
         }});
         break;
       }
@@ -483,11 +485,12 @@ std::unique_ptr<Plan> OnednnExecutor::build(int N) {
         use(s, l.index);
         memory sm = M[s], d = M[l.index];
         const Shape is = l.input_shapes[0], os = l.output;
-        const size_t planes = size_t(N) * ((is.c + kBlock - 1) / kBlock);
+        const int B = block_;
+        const size_t planes = size_t(N) * ((is.c + B - 1) / B);
         const MaxpoolParams p = l.as<MaxpoolParams>();
-        plan->steps.push_back({l.index, [sm, d, planes, is, os, p]() {
+        plan->steps.push_back({l.index, [sm, d, planes, is, os, p, B]() {
           maxpool(p, static_cast<const float*>(sm.get_data_handle()), static_cast<float*>(d.get_data_handle()), planes,
-                  is.h, is.w, os.h, os.w, kBlock);
+                  is.h, is.w, os.h, os.w, B);
         }});
         break;
       }
