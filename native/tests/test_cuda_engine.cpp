@@ -256,10 +256,11 @@ double relative_error(const float* got, const double* ref, size_t n) {
 }
 
 // Numerics tests: sparse=1 layers are not pruned (FP16 would prune them to 2:4 by default, FP32 never does).
-std::unique_ptr<Engine> build(const Network& net, Precision p, int batch, const std::string& cache = "") {
+std::unique_ptr<Engine> build(const Network& net, Precision p, int batch, const std::string& cache = "",
+                              bool sparsity = false) {
   BuildOptions o;
   o.backend = "cuda";
-  o.sparsity = false;
+  o.sparsity = sparsity;
   o.precision = p;
   o.batch = batch;
   o.cache_dir = cache;
@@ -673,7 +674,7 @@ TEST(CudaEngine, PlanCacheIsReusedAndCorruptPlansAreRebuilt) {
   build(net, Precision::FP16, 1, dir);
   std::string first = testing::internal::GetCapturedStderr();
   EXPECT_NE(first.find("no cached plan"), std::string::npos) << first;
-  std::string plan = dir + "/synthetic-fp16-b1.cudaplan";
+  std::string plan = dir + "/synthetic-fp16-b1-sparsity-off.cudaplan";
   ASSERT_TRUE(std::filesystem::exists(plan)) << first;
 
   testing::internal::CaptureStderr();
@@ -703,6 +704,18 @@ TEST(CudaEngine, PlanCacheIsReusedAndCorruptPlansAreRebuilt) {
   build(other, Precision::FP16, 1, dir);
   std::string fifth = testing::internal::GetCapturedStderr();
   EXPECT_NE(fifth.find("built for something else"), std::string::npos) << fifth;
+
+  // A setting a user switches (here sparsity) has a plan file of its own: going back and forth reuses both.
+  testing::internal::CaptureStderr();
+  build(other, Precision::FP16, 1, dir, true);
+  std::string sixth = testing::internal::GetCapturedStderr();
+  EXPECT_NE(sixth.find("no cached plan"), std::string::npos) << sixth;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/synthetic-fp16-b1.cudaplan")) << sixth;
+  testing::internal::CaptureStderr();
+  build(other, Precision::FP16, 1, dir);
+  build(other, Precision::FP16, 1, dir, true);
+  std::string seventh = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(seventh.find("building"), std::string::npos) << seventh;
 }
 
 TEST(CudaEngine, ProfileListsComputedLayers) {

@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -75,10 +76,20 @@ PlanKey make_plan_key(const Network& net, Precision precision, int batch, int de
   return key;
 }
 
-std::string plan_path(const std::string& cache_dir, const Network& net, Precision precision, int batch) {
-  std::string stem = net.cfg_path.empty() ? "network" : std::filesystem::path(net.cfg_path).stem().string();
-  return (std::filesystem::path(cache_dir) / (stem + "-" + to_string(precision) + "-b" + std::to_string(batch) +
-                                              ".cudaplan")).string();
+std::string plan_path(const std::string& cache_dir, const Network& net, Precision precision, int batch,
+                      bool sparsity) {
+  std::string name = net.cfg_path.empty() ? "network" : std::filesystem::path(net.cfg_path).stem().string();
+  name += std::string("-") + to_string(precision) + "-b" + std::to_string(batch);
+  // Settings a user switches between get files of their own, so alternating them reuses both plans instead of
+  // each rebuilding the other's (the key in the header still guards everything else).
+  if (!sparsity) name += "-sparsity-off";
+  for (const char* var : {"LIGHTNET_CUDNN_HEUR", "LIGHTNET_CUDA_CONCAT", "LIGHTNET_CUDA_CONV", "LIGHTNET_CUDA_INT8"})
+    if (const char* v = std::getenv(var)) {
+      std::string word = std::string(var).substr(std::string(var).rfind('_') + 1) + "-" + v;
+      for (char& c : word) c = std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? std::tolower(c) : '_';
+      name += "-" + word;
+    }
+  return (std::filesystem::path(cache_dir) / (name + ".cudaplan")).string();
 }
 
 std::optional<PlanContents> load_plan(const std::string& path, const PlanKey& key, std::string& why) {

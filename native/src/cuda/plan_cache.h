@@ -25,8 +25,10 @@ struct PlanContents {
 
 PlanKey make_plan_key(const Network& net, Precision precision, int batch, int device);
 
-// <cache_dir>/<cfg stem>-<precision>-b<batch>.cudaplan
-std::string plan_path(const std::string& cache_dir, const Network& net, Precision precision, int batch);
+// <cache_dir>/<cfg stem>-<precision>-b<batch>[-sparsity-off][-conv-cudnn …].cudaplan: the build settings a user
+// switches (sparsity, the LIGHTNET_CUDA_* / LIGHTNET_CUDNN_HEUR overrides) name files of their own.
+std::string plan_path(const std::string& cache_dir, const Network& net, Precision precision, int batch,
+                      bool sparsity);
 
 // The cached plan, or nothing with `why` saying what was wrong (missing, corrupt, built for something else).
 std::optional<PlanContents> load_plan(const std::string& path, const PlanKey& key, std::string& why);
