@@ -12,6 +12,7 @@
 #include <iostream>
 #include <map>
 #include <stdexcept>
+#include <utility>
 
 #include "cuda/cuda_check.h"
 #include "cuda/cudnn_conv.h"
@@ -179,11 +180,9 @@ class CudaEngine final : public Engine {
   ~CudaEngine() override {
     cudaSetDevice(options_.gpu_id);
     if (stream_) cudaStreamSynchronize(stream_);
-    for (auto& [n, p] : programs_) {
-      if (p->graph) cudaGraphExecDestroy(p->graph);
-      for (cudaEvent_t e : p->events)
-        if (e) cudaEventDestroy(e);
-      if (p->fork) cudaEventDestroy(p->fork);
+    try {
+      drop_programs();
+    } catch (const std::exception&) {  // a destructor must not throw; the GPU is going away anyway
     }
     for (cudaEvent_t e : events_) cudaEventDestroy(e);
     convs_.clear();
@@ -223,6 +222,9 @@ class CudaEngine final : public Engine {
   bool choose_conv(const Layer& l, const View& in, const View& out, size_t limit, bool concat_in_place,
                    ConvLayer& cl, float* best_ms = nullptr);
   float time_as_graph(const std::function<void()>& run);
+  float time_network();
+  void drop_programs();
+  PlanContents plan_contents() const;
   std::vector<bool> int8_layers_that_pay(const std::vector<bool>& int8_capable, size_t limit);
   void allocate_postprocess();
   View view(const Placement& p, int batch) const;
@@ -375,7 +377,7 @@ void CudaEngine::build(const ProgressCallback& progress) {
   std::optional<PlanContents> cached;
   if (!options_.cache_dir.empty()) {
     key = make_plan_key(net_, options_.precision, options_.batch, options_.gpu_id);
-    path = plan_path(options_.cache_dir, net_, options_.precision, options_.batch);
+    path = plan_path(options_.cache_dir, net_, options_.precision, options_.batch, options_.sparsity);
     cached = load_plan(path, key, why);
     if (!cached) log_line(why + ": building");
   }
@@ -400,6 +402,29 @@ void CudaEngine::build(const ProgressCallback& progress) {
     concat_in_place = fp16_concat_in_place;
     ok = build_convs(nullptr, concat_in_place, progress);
   }
+  const char* int8_env = std::getenv("LIGHTNET_CUDA_INT8");
+  if (ok && !cached && int8_engine_ && !(int8_env && std::string(int8_env) == "all")) {
+    // A layer that wins in int8 alone can still lose the engine: int8 tensors need in-place concatenation,
+    // which costs FP16's layout more than those layers save (det + seg on an H200: 1.08 against 0.81 ms, 6
+    // int8 layers). So the whole network is timed both ways, as it runs, and the faster engine is kept.
+    const PlanContents mixed = plan_contents();
+    const float mixed_ms = time_network();
+    int8_engine_ = false;
+    const std::vector<int> mixed_layers = std::exchange(int8_layers_, {});
+    ok = build_convs(nullptr, fp16_concat_in_place, progress);
+    const float fp16_ms = ok ? time_network() : 1e30f;
+    log_line("int8 engine: " + std::to_string(mixed_layers.size()) + " int8 layers, in-place concat: " +
+             std::to_string(mixed_ms) + " ms; FP16 activations and layout: " + std::to_string(fp16_ms) +
+             " ms: keeping " + (mixed_ms < fp16_ms ? "the int8 layers" : "FP16"));
+    if (mixed_ms < fp16_ms) {
+      int8_engine_ = true;
+      concat_in_place = true;
+      ok = build_convs(&mixed, concat_in_place, progress);
+      tuned_from_cache_ = false;  // (the plan is still saved below)
+    } else {
+      concat_in_place = fp16_concat_in_place;
+    }
+  }
   if (!ok && cached) {
     log_line(path + ": a cached choice no longer runs here: tuning again");
     ok = build_convs(nullptr, concat_in_place, progress);
@@ -415,13 +440,57 @@ void CudaEngine::build(const ProgressCallback& progress) {
              std::to_string(sparse_sparse_ms_ * 1000) + " us sparse against " + std::to_string(sparse_dense_ms_ * 1000) +
              " us dense, each alone");
   if (!path.empty() && (!cached || !tuned_from_cache_)) {
-    PlanContents out;
-    out.concat_in_place = plan_concat_in_place_;
-    out.int8_layers = int8_layers_;
-    for (const auto& [i, c] : convs_) out.convs[i] = c.choice;
-    if (save_plan(path, key, out, why)) log_line("saved plan " + path);
+    if (save_plan(path, key, plan_contents(), why)) log_line("saved plan " + path);
     else log_line(why);
   }
+}
+
+PlanContents CudaEngine::plan_contents() const {
+  PlanContents out;
+  out.concat_in_place = plan_concat_in_place_;
+  out.int8_layers = int8_layers_;
+  for (const auto& [i, c] : convs_) out.convs[i] = c.choice;
+  return out;
+}
+
+// The network as it runs (its CUDA graph at the full batch, replayed back to back) on a non-zero input pattern
+// (zeros can time faster): ms per replay, best of 3 rounds of 10. The graph is dropped afterwards, since the
+// caller may rebuild the convolutions.
+float CudaEngine::time_network() {
+  const View in = view_of(-1, options_.batch);
+  LN_CUDA(cudaMemsetAsync(in.data, 0x3c, size_t(in.n) * in.batch_stride * dtype_size(dt_), stream_));
+  cudaEvent_t a, b;
+  LN_CUDA(cudaEventCreate(&a));
+  LN_CUDA(cudaEventCreate(&b));
+  struct Events { cudaEvent_t a, b; ~Events() { cudaEventDestroy(a); cudaEventDestroy(b); } } guard{a, b};
+  run_network(options_.batch);  // capture, warm-up
+  constexpr int kRuns = 10;
+  float best = 1e30f;
+  for (int round = 0; round < 3; ++round) {
+    LN_CUDA(cudaEventRecord(a, stream_));
+    for (int i = 0; i < kRuns; ++i) run_network(options_.batch);
+    LN_CUDA(cudaEventRecord(b, stream_));
+    LN_CUDA(cudaEventSynchronize(b));
+    float ms = 0;
+    LN_CUDA(cudaEventElapsedTime(&ms, a, b));
+    best = std::min(best, ms / kRuns);
+  }
+  drop_programs();
+  profile_ms_.clear();
+  profile_runs_ = 0;
+  return best;
+}
+
+void CudaEngine::drop_programs() {
+  LN_CUDA(cudaStreamSynchronize(stream_));
+  for (auto& [n, p] : programs_) {
+    if (p->graph) cudaGraphExecDestroy(p->graph);
+    for (cudaEvent_t e : p->events)
+      if (e) cudaEventDestroy(e);
+    if (p->fork) cudaEventDestroy(p->fork);
+  }
+  programs_.clear();
+  lane_scratch_.clear();  // sized for the convolutions chosen; allocated again with the next program
 }
 
 bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, const ProgressCallback& progress) {
