@@ -67,7 +67,7 @@ std::vector<BufferRequest> output_lifetimes(const Network& net, const ExecutorOp
 }
 
 // A conv layer with its weights replaced by their int8 reconstruction w_q · s_w[oc] (fake quantization).
-[[maybe_unused]] Layer fake_quantized_weights(const Layer& l, const LayerQuantization& q) {
+Layer fake_quantized_weights(const Layer& l, const LayerQuantization& q) {
   Layer f = l;
   const size_t per = l.weights.size() / q.weight_scales.size();
   for (size_t i = 0; i < f.weights.size(); ++i) {
