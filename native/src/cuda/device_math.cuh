@@ -24,4 +24,27 @@ __device__ __forceinline__ float activate(float x, Activation a) {
   return x;
 }
 
+// Epilogues that store many values (a conv tile) choose the activation once: `body(act)` is compiled with act a
+// constant for linear, leaky and ReLU, the activations of the LightNet cfgs, and with the switch above only for
+// the others. A switch inlined per stored value made the conv kernels 4,000–13,000 instructions long and left
+// memory-bound layers stalled on instruction fetch (H200, 1x1 conv 64 -> 32 channels at 240x320: 16.7 us, 8.4
+// us with the activation a constant).
+template <Activation A>
+struct FixedActivation {
+  __device__ __forceinline__ float operator()(float x) const { return activate(x, A); }
+};
+struct AnyActivation {
+  Activation a;
+  __device__ __forceinline__ float operator()(float x) const { return activate(x, a); }
+};
+template <class Body>
+__device__ __forceinline__ void with_activation(Activation a, const Body& body) {
+  switch (a) {
+    case Activation::Linear: body(FixedActivation<Activation::Linear>{}); break;
+    case Activation::Leaky: body(FixedActivation<Activation::Leaky>{}); break;
+    case Activation::Relu: body(FixedActivation<Activation::Relu>{}); break;
+    default: body(AnyActivation{a});
+  }
+}
+
 }  // namespace lightnet::cuda

@@ -288,28 +288,30 @@ __global__ void __launch_bounds__(WM * WN * 32) igemm_conv_kernel(const ConvArgs
   // Epilogue: accumulator (row g, columns 2t, 2t+1) and (row g+8, same columns) of each 16×8 tile.
   const int g = lane >> 2, t = lane & 3;
   Out* const y = static_cast<Out*>(a.y);
+  with_activation(a.act, [&](const auto& activation) {
 #pragma unroll
-  for (int mt = 0; mt < MT; ++mt)
+    for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-    for (int half_row = 0; half_row < 2; ++half_row) {
-      const int m = m0 + wm * TM + mt * 16 + g + half_row * 8;
-      if (m >= a.rows) continue;
-      const int img = m / out_hw, rem = m - img * out_hw;
-      Out* out = y + img * a.y_batch_stride + int64_t(rem) * a.y_pixel_stride;
+      for (int half_row = 0; half_row < 2; ++half_row) {
+        const int m = m0 + wm * TM + mt * 16 + g + half_row * 8;
+        if (m >= a.rows) continue;
+        const int img = m / out_hw, rem = m - img * out_hw;
+        Out* out = y + img * a.y_batch_stride + int64_t(rem) * a.y_pixel_stride;
 #pragma unroll
-      for (int nt = 0; nt < NT; ++nt) {
-        const int n = n0 + wn * TN + nt * 8 + 2 * t;
-        if (n >= a.out_c) continue;
-        const float v0 = activate(dequantize(acc[mt][nt][2 * half_row], a, n), a.act);
-        const float v1 = activate(dequantize(acc[mt][nt][2 * half_row + 1], a, n + 1), a.act);
-        if (a.y_pairs && n + 1 < a.out_c) {
-          store_pair(out + n, v0, v1, a.inv_output_scale);
-        } else {
-          store_one(out + n, v0, a.inv_output_scale);
-          if (n + 1 < a.out_c) store_one(out + n + 1, v1, a.inv_output_scale);
+        for (int nt = 0; nt < NT; ++nt) {
+          const int n = n0 + wn * TN + nt * 8 + 2 * t;
+          if (n >= a.out_c) continue;
+          const float v0 = activation(dequantize(acc[mt][nt][2 * half_row], a, n));
+          const float v1 = activation(dequantize(acc[mt][nt][2 * half_row + 1], a, n + 1));
+          if (a.y_pairs && n + 1 < a.out_c) {
+            store_pair(out + n, v0, v1, a.inv_output_scale);
+          } else {
+            store_one(out + n, v0, a.inv_output_scale);
+            if (n + 1 < a.out_c) store_one(out + n + 1, v1, a.inv_output_scale);
+          }
         }
       }
-    }
+  });
 #endif
 }
 
@@ -419,27 +421,29 @@ __global__ void __launch_bounds__(128) halo_conv_kernel(const ConvArgs a) {
 
   const int g = lane >> 2, t = lane & 3;
   Out* const y = static_cast<Out*>(a.y) + img * a.y_batch_stride;
+  with_activation(a.act, [&](const auto& activation) {
 #pragma unroll
-  for (int mt = 0; mt < MT; ++mt)
+    for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-    for (int half_row = 0; half_row < 2; ++half_row) {
-      const int oy = oy0 + warp * MT + mt, ox = ox0 + g + half_row * 8;
-      if (oy >= a.out_h || ox >= a.out_w) continue;
-      Out* out = y + (int64_t(oy) * a.out_w + ox) * a.y_pixel_stride;
+      for (int half_row = 0; half_row < 2; ++half_row) {
+        const int oy = oy0 + warp * MT + mt, ox = ox0 + g + half_row * 8;
+        if (oy >= a.out_h || ox >= a.out_w) continue;
+        Out* out = y + (int64_t(oy) * a.out_w + ox) * a.y_pixel_stride;
 #pragma unroll
-      for (int nt = 0; nt < NT; ++nt) {
-        const int n = n0 + nt * 8 + 2 * t;
-        if (n >= a.out_c) continue;
-        const float v0 = activate(dequantize(acc[mt][nt][2 * half_row], a, n), a.act);
-        const float v1 = activate(dequantize(acc[mt][nt][2 * half_row + 1], a, n + 1), a.act);
-        if (a.y_pairs && n + 1 < a.out_c) {
-          store_pair(out + n, v0, v1, a.inv_output_scale);
-        } else {
-          store_one(out + n, v0, a.inv_output_scale);
-          if (n + 1 < a.out_c) store_one(out + n + 1, v1, a.inv_output_scale);
+        for (int nt = 0; nt < NT; ++nt) {
+          const int n = n0 + nt * 8 + 2 * t;
+          if (n >= a.out_c) continue;
+          const float v0 = activation(dequantize(acc[mt][nt][2 * half_row], a, n));
+          const float v1 = activation(dequantize(acc[mt][nt][2 * half_row + 1], a, n + 1));
+          if (a.y_pairs && n + 1 < a.out_c) {
+            store_pair(out + n, v0, v1, a.inv_output_scale);
+          } else {
+            store_one(out + n, v0, a.inv_output_scale);
+            if (n + 1 < a.out_c) store_one(out + n + 1, v1, a.inv_output_scale);
+          }
         }
       }
-    }
+  });
 #endif
 }
 
@@ -574,34 +578,35 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) resident_conv3x3_kern
     int img, oy0, ox0;
     tile_origin(t, img, oy0, ox0);
     Out* const y_img = y + img * a.y_batch_stride;
+    with_activation(a.act, [&](const auto& activation) {
 #pragma unroll
-    for (int mt = 0; mt < MT; ++mt)
+      for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-      for (int half_row = 0; half_row < 2; ++half_row) {
-        const int oy = oy0 + warp * MT + mt, ox = ox0 + g + half_row * 8;
-        if (oy >= a.out_h || ox >= a.out_w) continue;
-        Out* out = y_img + (int64_t(oy) * a.out_w + ox) * a.y_pixel_stride;
+        for (int half_row = 0; half_row < 2; ++half_row) {
+          const int oy = oy0 + warp * MT + mt, ox = ox0 + g + half_row * 8;
+          if (oy >= a.out_h || ox >= a.out_w) continue;
+          Out* out = y_img + (int64_t(oy) * a.out_w + ox) * a.y_pixel_stride;
 #pragma unroll
-        for (int nt = 0; nt < NT; ++nt) {
-          const int n = n0 + nt * 8 + 2 * tq;
-          if (n >= a.out_c) continue;
-          // As dequantize(): FP16 input adds the bias, INT8 input rescales the exact count in one fma.
-          float v[2];
+          for (int nt = 0; nt < NT; ++nt) {
+            const int n = n0 + nt * 8 + 2 * tq;
+            if (n >= a.out_c) continue;
+            // As dequantize(): FP16 input adds the bias, INT8 input rescales the exact count in one fma.
+            float v[2];
 #pragma unroll
-          for (int j = 0; j < 2; ++j) {
-            const Acc c = acc[mt][nt][2 * half_row + j];
-            v[j] = activate(std::is_same<Acc, int>::value ? __fmaf_rn(__int2float_rn(int(c)), step[nt][j], bias[nt][j])
-                                                          : float(c) + bias[nt][j],
-                            a.act);
-          }
-          if (a.y_pairs && n + 1 < a.out_c) {
-            store_pair(out + n, v[0], v[1], a.inv_output_scale);
-          } else {
-            store_one(out + n, v[0], a.inv_output_scale);
-            if (n + 1 < a.out_c) store_one(out + n + 1, v[1], a.inv_output_scale);
+            for (int j = 0; j < 2; ++j) {
+              const Acc c = acc[mt][nt][2 * half_row + j];
+              v[j] = activation(std::is_same<Acc, int>::value ? __fmaf_rn(__int2float_rn(int(c)), step[nt][j], bias[nt][j])
+                                                              : float(c) + bias[nt][j]);
+            }
+            if (a.y_pairs && n + 1 < a.out_c) {
+              store_pair(out + n, v[0], v[1], a.inv_output_scale);
+            } else {
+              store_one(out + n, v[0], a.inv_output_scale);
+              if (n + 1 < a.out_c) store_one(out + n + 1, v[1], a.inv_output_scale);
+            }
           }
         }
-      }
+    });
     __syncthreads();  // every warp is done with slot i % kRing before the next iteration refills it
   }
   cp_async_wait<0>();
