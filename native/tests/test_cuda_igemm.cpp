@@ -407,6 +407,46 @@ TEST(IgemmConv, Int8RefusesMissingSteps) {
   EXPECT_THROW(cuda::IgemmConv(l, 8, pr), std::invalid_argument);  // int8 needs 16-channel chunks
 }
 
+// A kernel's shared-memory limit is shared by every layer that runs it: a halo layer of small dilation set up
+// after one of large dilation must not lower it below what the larger halo needs (the engine constructs every
+// layer first and runs them later; the launch failed with cudaErrorInvalidValue before the limit only grew).
+TEST(IgemmConv, LaterLayersDoNotShrinkAHaloKernelsSharedMemory) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU visible (cuda_device_count() == 0)";
+  auto layer = [](int dilation) {
+    Layer l;
+    l.index = dilation;
+    l.type = LayerType::Convolutional;
+    ConvParams p;
+    p.filters = 64; p.size = 3; p.stride_x = p.stride_y = 1; p.dilation = dilation; p.padding = dilation;
+    p.activation = Activation::Leaky;
+    l.params = p;
+    l.input_shapes = {Shape{64, 24, 40}};
+    l.output = {64, 24, 40};
+    l.weights.assign(size_t(64) * 64 * 9, 0.01f);
+    l.bias.assign(64, 0.f);
+    return l;
+  };
+  const Layer wide = layer(5), narrow = layer(1);
+  cuda::IgemmConv first(wide, 64);
+  ASSERT_TRUE(first.halo_fits());
+  cuda::IgemmConv later(narrow, 64);  // sets up the same halo kernels for a smaller halo
+  ASSERT_TRUE(later.halo_fits());
+  cuda::DeviceBuffer dx(size_t(24) * 40 * 64 * 2), dy(size_t(24) * 40 * 64 * 2);
+  ASSERT_EQ(cudaMemset(dx.get(), 0, dx.bytes()), cudaSuccess);
+  cuda::View in{dx.get(), 1, 24, 40, 64, 64, int64_t(24) * 40 * 64};
+  cuda::View out{dy.get(), 1, 24, 40, 64, 64, int64_t(24) * 40 * 64};
+  const cuda::IgemmWorkspace ws{};
+  int halos = 0;
+  for (int v = 0; v < cuda::kIgemmVariants; ++v) {
+    if (cuda::igemm_variant_name(v).rfind("halo", 0) != 0 || !first.sensible(v, out)) continue;
+    SCOPED_TRACE(cuda::igemm_variant_name(v));
+    EXPECT_NO_THROW(first.run(v, in, out, ws, nullptr));
+    EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    ++halos;
+  }
+  EXPECT_EQ(halos, 3);
+}
+
 TEST(IgemmConv, RefusesWhatItCannotRun) {
   Layer l;
   l.type = LayerType::Convolutional;

@@ -723,6 +723,17 @@ int current_device_major() {
 
 std::string layer_name(const Layer& l) { return "layer " + std::to_string(l.index) + " (convolutional)"; }
 
+// The dynamic shared-memory limit belongs to the kernel, shared by every layer that runs it, so it only ever
+// grows: a halo layer of smaller dilation set up after one of larger dilation lowered it before, and the larger
+// one's launch then failed with cudaErrorInvalidValue when the network ran (tuning, right after its own set-up,
+// did not see it).
+void allow_shared_bytes(Kernel kernel, size_t bytes) {
+  cudaFuncAttributes attributes{};
+  LN_CUDA(cudaFuncGetAttributes(&attributes, kernel));
+  if (int(bytes) > attributes.maxDynamicSharedSizeBytes)
+    LN_CUDA(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
+}
+
 // Checks the steps an INT8 end needs; the per-channel accumulator step s_in · s_w[c] (zeros in the padding).
 std::vector<float> accumulator_steps(const Layer& layer, const IgemmPrecision& pr, int rows) {
   const int cout = layer.as<ConvParams>().filters;
@@ -832,25 +843,17 @@ IgemmConv::IgemmConv(const Layer& layer, int in_channels, const IgemmPrecision& 
   std::copy(layer.bias.begin(), layer.bias.end(), b.begin());
   bias_ = DeviceBuffer(b.size() * sizeof(float));
   LN_CUDA(cudaMemcpy(bias_.get(), b.data(), b.size() * sizeof(float), cudaMemcpyHostToDevice));
-  // Above 48 KB of dynamic shared memory a kernel must ask (per device; repeating it is harmless).
-  for (int v = 0; v < kShapes; ++v) {
-    const Shape& sh = shape_at(v);
-    LN_CUDA(cudaFuncSetAttribute(kernel_of(sh, input_, output_), cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                 int(shared_bytes(sh))));
-  }
+  // Above 48 KB of dynamic shared memory a kernel must ask (per device).
+  for (int v = 0; v < kShapes; ++v) allow_shared_bytes(kernel_of(shape_at(v), input_, output_), shared_bytes(shape_at(v)));
   for (int r = 0; r < kResidentShapes; ++r) {
     if (!resident_fits(r)) continue;
     const ResidentShape& rs = resident_at(r);
-    LN_CUDA(cudaFuncSetAttribute(rs.kernel[input_ == IgemmType::S8][output_ == IgemmType::S8],
-                                 cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                 int(resident_shared_bytes(rs))));
+    allow_shared_bytes(rs.kernel[input_ == IgemmType::S8][output_ == IgemmType::S8], resident_shared_bytes(rs));
   }
   if (halo_fits()) {
     for (int h = 0; h < kHaloShapes; ++h) {
       const HaloShape& hs = halo_at(h);
-      LN_CUDA(cudaFuncSetAttribute(hs.kernel[input_ == IgemmType::S8][output_ == IgemmType::S8],
-                                   cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                   int(halo_shared_bytes(hs, dilation_))));
+      allow_shared_bytes(hs.kernel[input_ == IgemmType::S8][output_ == IgemmType::S8], halo_shared_bytes(hs, dilation_));
     }
   }
 }
