@@ -48,6 +48,25 @@ MemoryPlanOptions fp16_options(bool concat_in_place, bool concurrent) {
   return o;
 }
 
+// The three concat layouts: every producer in place, none, and some (what the CUDA engine chooses for FP16:
+// the producers running on kernels that write slices freely; here every other conv feeding a concat).
+enum class Layout { Copy, InPlace, Mixed };
+const char* name(Layout l) { return l == Layout::Copy ? "copy" : l == Layout::InPlace ? "inplace" : "mixed"; }
+std::vector<bool> every_other_concat_conv(const Network& net) {
+  std::vector<bool> marked(net.layers.size(), false);
+  bool take = true;
+  for (const Layer& r : net.layers)
+    if (r.type == LayerType::Route && r.inputs.size() > 1)
+      for (int j : r.inputs)
+        if (j >= 0 && net.layers[j].type == LayerType::Convolutional) marked[j] = take, take = !take;
+  return marked;
+}
+MemoryPlanOptions fp16_options(const Network& net, Layout layout, bool concurrent) {
+  MemoryPlanOptions o = fp16_options(layout == Layout::InPlace, concurrent);
+  if (layout == Layout::Mixed) o.in_place_producers = every_other_concat_conv(net);
+  return o;
+}
+
 // ------------------------------------------------------------------ the verifier's own model of the launches
 struct Bytes {  // channels [c0, c1) of every pixel of one storage
   int storage, c0, c1;
@@ -209,12 +228,12 @@ class CudaPlanning : public ::testing::TestWithParam<const char*> {
 };
 
 TEST_P(CudaPlanning, EveryConflictingPairOfStepsIsOrdered) {
-  for (bool in_place : {false, true})
+  for (Layout layout : {Layout::Copy, Layout::InPlace, Layout::Mixed})
     for (bool concurrent : {true, false})
       for (int lanes : {1, 2, 4, 8}) {
-        SCOPED_TRACE(std::string(in_place ? "concat in place" : "concat by copies") +
-                     (concurrent ? ", concurrent plan" : ", one-stream plan") + ", lanes " + std::to_string(lanes));
-        const MemoryPlan plan = cuda::plan_memory(net_, fp16_options(in_place, concurrent));
+        SCOPED_TRACE(std::string("concat ") + name(layout) + (concurrent ? ", concurrent plan" : ", one-stream plan") +
+                     ", lanes " + std::to_string(lanes));
+        const MemoryPlan plan = cuda::plan_memory(net_, fp16_options(net_, layout, concurrent));
         const auto steps = cuda::network_steps(net_, plan);
         const auto s = cuda::schedule_lanes(steps, plan, lanes);
         verify(net_, plan, steps, s, lanes);
@@ -233,7 +252,7 @@ TEST_P(CudaPlanning, EveryConflictingPairOfStepsIsOrdered) {
             for (int w : s.steps[k].waits) depth[k] = std::max(depth[k], depth[w] + 1);
             tail[s.steps[k].lane] = int(k);
           }
-          std::cout << "[ schedule ] " << GetParam() << (in_place ? " inplace" : " copy") << ": " << steps.size()
+          std::cout << "[ schedule ] " << GetParam() << " " << name(layout) << ": " << steps.size()
                     << " steps on " << s.lanes << " lanes, " << s.waits() << " event waits, " << s.joins.size()
                     << " joins, longest chain " << *std::max_element(depth.begin(), depth.end()) << " steps"
                     << std::endl;
@@ -277,10 +296,10 @@ TEST_P(CudaPlanning, ConcurrentPlanSharesBytesOnlyBetweenOrderedLayers) {
     };
     return go(a, b);
   };
-  for (bool in_place : {false, true}) {
-    SCOPED_TRACE(in_place ? "concat in place" : "concat by copies");
-    const MemoryPlan one = cuda::plan_memory(net_, fp16_options(in_place, false));
-    const MemoryPlan plan = cuda::plan_memory(net_, fp16_options(in_place, true));
+  for (Layout layout : {Layout::Copy, Layout::InPlace, Layout::Mixed}) {
+    SCOPED_TRACE(std::string("concat ") + name(layout));
+    const MemoryPlan one = cuda::plan_memory(net_, fp16_options(net_, layout, false));
+    const MemoryPlan plan = cuda::plan_memory(net_, fp16_options(net_, layout, true));
     const Accessors acc = accessors(net_, plan);
     auto all_before = [&](int a, int b) {  // every access of storage a precedes every write of storage b
       for (int x : acc.touchers[a])
@@ -301,10 +320,40 @@ TEST_P(CudaPlanning, ConcurrentPlanSharesBytesOnlyBetweenOrderedLayers) {
       }
     }
     EXPECT_LE(plan.arena_bytes, sum);
-    std::cout << "[ arena ] " << GetParam() << (in_place ? " inplace" : " copy") << ": " << one.arena_bytes
+    std::cout << "[ arena ] " << GetParam() << " " << name(layout) << ": " << one.arena_bytes
               << " bytes for one stream, " << plan.arena_bytes << " with concurrent branches (" << sum
               << " unshared), fp16 batch 2" << std::endl;
   }
+}
+
+// Exactly the marked producers write into their concat's storage, at their channel offset; the others keep
+// storages of their own, and only a concat with every input in place needs no copy.
+TEST_P(CudaPlanning, MarkedProducersWriteIntoTheirConcatAndTheRestAreCopied) {
+  const std::vector<bool> marked = every_other_concat_conv(net_);
+  const MemoryPlan plan = cuda::plan_memory(net_, fp16_options(net_, Layout::Mixed, true));
+  int in_place = 0, copied = 0;
+  std::vector<bool> seen(net_.layers.size(), false);
+  for (const Layer& r : net_.layers) {
+    if (r.type != LayerType::Route || r.inputs.size() < 2) continue;
+    const Placement& me = plan.layers[r.index];
+    const int base = me.channel_offset - r.as<RouteParams>().group_id * me.c;
+    int at = base;
+    bool all = true;
+    for (int j : r.inputs) {
+      const Placement& src = placed(plan, j);
+      const bool inside = src.storage == me.storage && src.channel_offset == at;
+      if (j >= 0 && !seen[j]) {  // a producer goes into the first concat that reads it
+        EXPECT_EQ(inside, bool(marked[j])) << "layer " << j << " feeding concat " << r.index;
+        (inside ? in_place : copied) += 1;
+      }
+      all = all && inside;
+      if (j >= 0) seen[j] = true;
+      at += src.c;
+    }
+    EXPECT_EQ(plan.concat_done[r.index], all) << "concat " << r.index;
+  }
+  EXPECT_GT(in_place, 0);
+  EXPECT_GT(copied, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(LightNetCfgs, CudaPlanning, ::testing::ValuesIn(kCfgs),

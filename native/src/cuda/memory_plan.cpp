@@ -85,15 +85,16 @@ MemoryPlan plan_memory(const Network& net, const MemoryPlanOptions& opt) {
 
   // 1. Which producers write straight into a concat's storage.
   std::vector<Target> target(n);
-  if (opt.concat_in_place) {
-    for (const Layer& r : net.layers) {
-      if (!is_concat(r)) continue;
-      int offset = 0;
-      for (int j : r.inputs) {
-        const Layer* p = j >= 0 ? &net.layers[j] : nullptr;
-        if (p && target[j].layer < 0 && can_write_slice(*p)) target[j] = {r.index, offset};
-        offset += j >= 0 ? net.layers[j].output.c : net.input.c;
-      }
+  auto in_place = [&](int j) {
+    return opt.concat_in_place || (j < int(opt.in_place_producers.size()) && opt.in_place_producers[j]);
+  };
+  for (const Layer& r : net.layers) {
+    if (!is_concat(r)) continue;
+    int offset = 0;
+    for (int j : r.inputs) {
+      const Layer* p = j >= 0 ? &net.layers[j] : nullptr;
+      if (p && target[j].layer < 0 && in_place(j) && can_write_slice(*p)) target[j] = {r.index, offset};
+      offset += j >= 0 ? net.layers[j].output.c : net.input.c;
     }
   }
 

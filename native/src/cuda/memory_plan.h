@@ -30,6 +30,10 @@ struct MemoryPlanOptions {
   size_t element_size = 4;
   int input_channels = 0;     // network input channels as stored (padded ≥ net.input.c)
   bool concat_in_place = true;
+  // Per layer index: without concat_in_place, these producers still write straight into their concat's slice
+  // (the concat then copies only its other inputs). The CUDA engine marks the convs that run on kernels writing
+  // slices at no cost.
+  std::vector<bool> in_place_producers;
   // An upsample read only by a concat that copies it gets no kernel: the concat reads the upsample's input
   // (nearest-neighbour) instead, one launch and one pass over the upsampled tensor fewer.
   bool fuse_upsample = true;
