@@ -521,7 +521,7 @@ TEST(CudaEngine, LanesMatchOneStreamAndCpuBackend) {
   auto cpu = build_engine(net, co);
   auto input = random_input(net, 1, 23);
   auto ref = cpu->forward(input.data(), 1);
-  for (const char* concat : {"copy", "inplace"}) {
+  for (const char* concat : {"copy", "inplace", "mixed"}) {  // mixed: own-kernel producers write in place
     SCOPED_TRACE(std::string("concat ") + concat);
     ScopedEnv concat_env("LIGHTNET_CUDA_CONCAT", concat);
     const std::string dir = std::string(LIGHTNET_TEST_TMP) + "/cuda_lanes_" + concat;

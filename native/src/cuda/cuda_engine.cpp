@@ -225,6 +225,8 @@ class CudaEngine final : public Engine {
   float time_network();
   void drop_programs();
   PlanContents plan_contents() const;
+  std::vector<int> own_concat_producers() const;
+  void choose_concat_producers(bool force, const ProgressCallback& progress);
   std::vector<bool> int8_layers_that_pay(const std::vector<bool>& int8_capable, size_t limit);
   void allocate_postprocess();
   View view(const Placement& p, int batch) const;
@@ -297,6 +299,8 @@ class CudaEngine final : public Engine {
   std::vector<YoloDecodeParams> yolo_params_;
   bool warned_overflow_ = false;
   bool tuned_from_cache_ = false, plan_concat_in_place_ = true;
+  // Producers that write into their concat's slice although the engine concatenates by copies (FP16).
+  std::vector<int> in_place_producers_;
 
   // profiling
   std::vector<cudaEvent_t> events_;
@@ -385,11 +389,17 @@ void CudaEngine::build(const ProgressCallback& progress) {
   // channel slices (pixel stride > channels) lost more than one copy kernel per concat costs (0.93 vs 0.70 ms,
   // 1.38 vs 0.98 ms), and with the own kernels in the choice too it was still 1.05 vs 0.73 ms; so FP16 copies.
   // In FP32 producers writing in place was slightly faster (4.20 vs 4.26 ms, 5.84 vs 5.97 ms).
-  // LIGHTNET_CUDA_CONCAT=copy|inplace overrides.
+  // Producers on the own kernels may still write in place (choose_concat_producers). LIGHTNET_CUDA_CONCAT=copy
+  // (copies only) | inplace (every producer) | mixed (the own-kernel producers, untimed) overrides.
   const char* concat_env = std::getenv("LIGHTNET_CUDA_CONCAT");
   bool concat_in_place = dt_ == DType::F32;
-  if (concat_env) concat_in_place = std::string(concat_env) == "inplace";
-  if (cached) concat_in_place = cached->concat_in_place;
+  if (concat_env) {
+    const std::string v = concat_env;
+    if (v != "copy" && v != "inplace" && v != "mixed")
+      throw std::invalid_argument("LIGHTNET_CUDA_CONCAT: expected copy, inplace or mixed, found \"" + v + "\"");
+    concat_in_place = v == "inplace";
+  }
+  if (cached) concat_in_place = cached->concat_in_place, in_place_producers_ = cached->in_place_producers;
   // A plan that found no layer faster in int8 is an FP16 engine in layout too (below).
   if (cached && int8_engine_ && cached->int8_layers.empty()) int8_engine_ = false;
   // INT8 engines concatenate in place: a copying concat is FP16 only, so every tensor it touches would be too.
@@ -425,8 +435,12 @@ void CudaEngine::build(const ProgressCallback& progress) {
       concat_in_place = fp16_concat_in_place;
     }
   }
+  const bool mixed_env = concat_env && std::string(concat_env) == "mixed";
+  if (ok && !cached && !int8_engine_ && !concat_in_place && (!concat_env || mixed_env))
+    choose_concat_producers(mixed_env, progress);
   if (!ok && cached) {
     log_line(path + ": a cached choice no longer runs here: tuning again");
+    in_place_producers_.clear();
     ok = build_convs(nullptr, concat_in_place, progress);
   }
   if (!ok && concat_in_place) {
@@ -448,6 +462,7 @@ void CudaEngine::build(const ProgressCallback& progress) {
 PlanContents CudaEngine::plan_contents() const {
   PlanContents out;
   out.concat_in_place = plan_concat_in_place_;
+  out.in_place_producers = in_place_producers_;
   out.int8_layers = int8_layers_;
   for (const auto& [i, c] : convs_) out.convs[i] = c.choice;
   return out;
@@ -481,6 +496,64 @@ float CudaEngine::time_network() {
   return best;
 }
 
+// The concat producers that may write in place in an engine that concatenates by copies: convs on the own
+// kernels, which write a channel slice at no cost (cuDNN's kernels lost there, build()), whose other readers
+// are own-kernel convs too (they then read a slice) or concats (they copy from one), that feed no head, and
+// whose slice starts and strides at 16-byte multiples (the own kernels' loads).
+std::vector<int> CudaEngine::own_concat_producers() const {
+  const int n = int(net_.layers.size());
+  auto own = [&](int i) {
+    auto it = convs_.find(i);
+    return it != convs_.end() && it->second.own != nullptr;
+  };
+  std::vector<int> concat_of(n, -1);
+  std::vector<bool> readers_fine(n, true), aligned(n, false);
+  for (const Layer& l : net_.layers) {
+    const bool concat = l.type == LayerType::Route && l.inputs.size() > 1;
+    int total = 0;
+    for (int j : l.inputs) total += j >= 0 ? net_.layers[j].output.c : input_channels_;
+    int offset = 0;
+    for (int j : l.inputs) {
+      if (j >= 0 && concat && concat_of[j] < 0) {  // plan_memory: the first concat reading j takes it
+        concat_of[j] = l.index;
+        aligned[j] = offset % 8 == 0 && total % 8 == 0;
+      } else if (j >= 0 && !concat && !(l.type == LayerType::Convolutional && own(l.index))) {
+        readers_fine[j] = false;
+      }
+      offset += j >= 0 ? net_.layers[j].output.c : input_channels_;
+    }
+  }
+  for (const Head& h : net_.heads) readers_fine[h.source] = false;
+  std::vector<int> out;
+  for (int j = 0; j < n; ++j)
+    if (concat_of[j] >= 0 && own(j) && readers_fine[j] && aligned[j]) out.push_back(j);
+  return out;
+}
+
+// FP16 engines concatenate by copies, yet the producers on the own kernels can write in place for free and save
+// their share of the copy. The network is timed as it runs both ways, with the same kernels, and the faster
+// layout is kept (`force`, LIGHTNET_CUDA_CONCAT=mixed: the in-place producers whatever the timing says).
+void CudaEngine::choose_concat_producers(bool force, const ProgressCallback& progress) {
+  const std::vector<int> producers = own_concat_producers();
+  if (producers.empty()) return;
+  const PlanContents copying = plan_contents();
+  const int sparse_layers = sparse_layers_, sparse_candidates = sparse_candidates_;  // (a rebuild resets them)
+  const float sparse_dense_ms = sparse_dense_ms_, sparse_sparse_ms = sparse_sparse_ms_;
+  const float copy_ms = time_network();
+  in_place_producers_ = producers;
+  const float in_place_ms = build_convs(&copying, false, progress) ? time_network() : 1e30f;
+  log_line("concat: copies only: " + std::to_string(copy_ms) + " ms; " + std::to_string(producers.size()) +
+           " own-kernel producers writing in place: " + std::to_string(in_place_ms) + " ms: keeping " +
+           (in_place_ms < copy_ms || force ? "them in place" : "the copies"));
+  if (!(in_place_ms < copy_ms) && !force) {
+    in_place_producers_.clear();
+    if (!build_convs(&copying, false, progress)) throw std::logic_error("rebuilding the copy layout failed");
+  }
+  tuned_from_cache_ = false;  // a tuned plan: saved
+  sparse_layers_ = sparse_layers, sparse_candidates_ = sparse_candidates;
+  sparse_dense_ms_ = sparse_dense_ms, sparse_sparse_ms_ = sparse_sparse_ms;
+}
+
 void CudaEngine::drop_programs() {
   LN_CUDA(cudaStreamSynchronize(stream_));
   for (auto& [n, p] : programs_) {
@@ -499,6 +572,9 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
   mo.element_size = dtype_size(dt_);
   mo.input_channels = input_channels_;
   mo.concat_in_place = concat_in_place;
+  mo.in_place_producers.assign(net_.layers.size(), false);
+  for (int i : in_place_producers_)
+    if (i >= 0 && i < int(net_.layers.size())) mo.in_place_producers[i] = true;
   mo.concurrent_branches = lanes_ > 1;  // branches on different lanes must not share arena bytes
   const char* fuse_env = std::getenv("LIGHTNET_CUDA_FUSE_UPSAMPLE");  // =0: separate kernels (to compare)
   mo.fuse_upsample = !(fuse_env && std::string(fuse_env) == "0");

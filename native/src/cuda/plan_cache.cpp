@@ -19,7 +19,8 @@ namespace lightnet::cuda {
 namespace {
 
 constexpr const char* kMagic = "lightnet-cuda-plan";
-constexpr int kFormat = 6;  // 3: own kernels (ConvChoice::own); 4: the layers that run int8; 5: sparse; 6: resident 3x3
+constexpr int kFormat = 7;  // 3: own kernels (ConvChoice::own); 4: int8 layers; 5: sparse; 6: resident 3x3;
+                            // 7: in-place concat producers, and the own kernels' new epilogues (timings changed)
 
 using Hasher = Fnv1a;
 
@@ -128,6 +129,12 @@ std::optional<PlanContents> load_plan(const std::string& path, const PlanKey& ke
     if (!(in >> layer) || layer < 0) { why = path + ": corrupt (int8 layer " + std::to_string(i) + ")"; return std::nullopt; }
     plan.int8_layers.push_back(layer);
   }
+  if (!(in >> word >> count) || word != "in_place_producers" || count < 0) { why = path + ": corrupt (no in_place_producers line)"; return std::nullopt; }
+  for (int i = 0; i < count; ++i) {
+    int layer = -1;
+    if (!(in >> layer) || layer < 0) { why = path + ": corrupt (in-place producer " + std::to_string(i) + ")"; return std::nullopt; }
+    plan.in_place_producers.push_back(layer);
+  }
   if (!(in >> word) || word != "end") { why = path + ": corrupt (truncated)"; return std::nullopt; }
   return plan;
 }
@@ -144,6 +151,8 @@ bool save_plan(const std::string& path, const PlanKey& key, const PlanContents& 
       out << "conv " << layer << " " << c.algo << " " << c.math << " " << (c.fused ? 1 : 0) << " " << c.workspace << " " << c.graph << " " << c.own << " " << c.sparse << "\n";
     out << "int8_layers " << plan.int8_layers.size();
     for (int layer : plan.int8_layers) out << " " << layer;
+    out << "\nin_place_producers " << plan.in_place_producers.size();
+    for (int layer : plan.in_place_producers) out << " " << layer;
     out << "\nend\n";
     if (!out) { why = "cannot write " + tmp; std::remove(tmp.c_str()); return false; }
   }

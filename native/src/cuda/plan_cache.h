@@ -19,6 +19,7 @@ struct PlanKey {
 
 struct PlanContents {
   bool concat_in_place = true;
+  std::vector<int> in_place_producers;  // without concat_in_place: convs that still write into their concat
   std::map<int, ConvChoice> convs;  // by layer index
   std::vector<int> int8_layers;      // INT8 engines: the convs that run int8 (timed faster than FP16)
 };
