@@ -43,10 +43,10 @@ for cfg in lightNet-BDD100K-1280x960 lightNet-BDD100K-det-semaseg-1280x960; do
 done
 for score in 0.5 0.9 0.99; do run --cfg $DS --precision fp16 --full-frame --score $score; done
 # The convolution kernels and INT8: the per-layer choice (default) against cuDNN alone and the own kernels
-# alone, concat in place, and INT8 (random weights: clip 6) with int8 only where timed faster (default) or
+# alone, concat by copies only (no own-kernel producer in place) and every producer in place, and INT8 (random weights: clip 6) with int8 only where timed faster (default) or
 # everywhere the plan allows (LIGHTNET_CUDA_INT8=all). Separate plan caches: the plan key names these variables.
 for cfg in lightNet-BDD100K-1280x960 lightNet-BDD100K-det-semaseg-1280x960; do
-  for v in LIGHTNET_CUDA_CONV=cudnn LIGHTNET_CUDA_CONV=own LIGHTNET_CUDA_CONCAT=inplace; do
+  for v in LIGHTNET_CUDA_CONV=cudnn LIGHTNET_CUDA_CONV=own LIGHTNET_CUDA_CONCAT=copy LIGHTNET_CUDA_CONCAT=inplace; do
     run $v --cfg $M/$cfg.cfg --precision fp16
   done
   run --cfg $M/$cfg.cfg --precision int8 --clip-value 6 --full-frame --pinned-input
