@@ -565,6 +565,20 @@ TEST(CudaEngine, BadStreamCountIsAnError) {
   }
 }
 
+TEST(CudaEngine, BadConcatModeIsAnError) {
+  REQUIRE_GPU();
+  Network net = test_network();
+  ScopedEnv concat("LIGHTNET_CUDA_CONCAT", "sideways");
+  try {
+    build(net, Precision::FP16, 1);
+    ADD_FAILURE() << "LIGHTNET_CUDA_CONCAT=sideways was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("LIGHTNET_CUDA_CONCAT: expected copy, inplace or mixed, found \"sideways\""),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // ------------------------------------------------------------------ real images (decoded by Python's cv2)
 struct DecodedImage {
   std::vector<uint8_t> bgr;
