@@ -541,11 +541,12 @@ void CudaEngine::choose_concat_producers(bool force, const ProgressCallback& pro
   const float sparse_dense_ms = sparse_dense_ms_, sparse_sparse_ms = sparse_sparse_ms_;
   const float copy_ms = time_network();
   in_place_producers_ = producers;
-  const float in_place_ms = build_convs(&copying, false, progress) ? time_network() : 1e30f;
+  const bool built = build_convs(&copying, false, progress);  // false: a kernel refused a slice; copies stay
+  const float in_place_ms = built ? time_network() : 1e30f;
   log_line("concat: copies only: " + std::to_string(copy_ms) + " ms; " + std::to_string(producers.size()) +
            " own-kernel producers writing in place: " + std::to_string(in_place_ms) + " ms: keeping " +
-           (in_place_ms < copy_ms || force ? "them in place" : "the copies"));
-  if (!(in_place_ms < copy_ms) && !force) {
+           (built && (in_place_ms < copy_ms || force) ? "them in place" : "the copies"));
+  if (!built || (!(in_place_ms < copy_ms) && !force)) {
     in_place_producers_.clear();
     if (!build_convs(&copying, false, progress)) throw std::logic_error("rebuilding the copy layout failed");
   }
