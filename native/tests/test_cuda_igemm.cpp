@@ -119,6 +119,16 @@ void check_case(const Case& k, int variant, int* tested) {
       }
   EXPECT_EQ(unwritten, 0);
   EXPECT_EQ(outside_touched, 0);
+  // Same input, same bits, launch after launch: split-K adds its shares in a fixed order whichever block of a
+  // tile arrives last.
+  std::vector<__half> again(y.size());
+  int differing_launches = 0;
+  for (int launch = 0; launch < 6; ++launch) {
+    conv.run(variant, in, out, ws, nullptr);
+    ASSERT_EQ(cudaMemcpy(again.data(), dy.get(), again.size() * 2, cudaMemcpyDeviceToHost), cudaSuccess);
+    differing_launches += std::memcmp(again.data(), y.data(), y.size() * 2) != 0;
+  }
+  EXPECT_EQ(differing_launches, 0) << "variant " << cuda::igemm_variant_name(variant) << " is not deterministic";
   const double rel = std::sqrt(num / std::max(den, 1e-30));
   EXPECT_LT(rel, 2e-3) << "cin " << k.cin << " cout " << k.cout << " " << k.size << "x" << k.size << "/" << k.stride
                        << " d" << k.dilation << " variant " << cuda::igemm_variant_name(variant);

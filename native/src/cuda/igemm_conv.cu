@@ -271,15 +271,19 @@ __global__ void __launch_bounds__(WM * WN * 32) igemm_conv_kernel(const ConvArgs
     __syncthreads();
     if (!last) return;
     __threadfence();
+    // Every share, this block's too, is read back and added in z order, so float sums round the same way
+    // whichever block arrives last (adding the others to its own share made results vary run to run).
+    const Acc4* shares = partials + size_t(tile) * gridDim.z * (MT * NT * kThreads);
     for (int z = 0; z < int(gridDim.z); ++z) {
-      if (z == int(blockIdx.z)) continue;
-      const Acc4* other = partials + (size_t(tile) * gridDim.z + z) * (MT * NT * kThreads);
+      const Acc4* share = shares + size_t(z) * (MT * NT * kThreads) + tid;
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
         for (int nt = 0; nt < NT; ++nt) {
-          const Acc4 v = __ldcg(other + (mt * NT + nt) * kThreads + tid);
-          acc[mt][nt][0] += v.x; acc[mt][nt][1] += v.y; acc[mt][nt][2] += v.z; acc[mt][nt][3] += v.w;
+          const Acc4 v = __ldcg(share + (mt * NT + nt) * kThreads);
+          Acc* c = acc[mt][nt];
+          const Acc keep = z == 0 ? Acc(0) : Acc(1);  // the first share replaces, the others add
+          c[0] = keep * c[0] + v.x; c[1] = keep * c[1] + v.y; c[2] = keep * c[2] + v.z; c[3] = keep * c[3] + v.w;
         }
     }
     if (tid == 0) a.arrivals[tile] = 0;  // ready for the next launch (graph replay)
