@@ -82,6 +82,7 @@ ConvChoice CudnnConv::tune(cudnnHandle_t h, const View& in, const View& out, voi
     for (int i = 0; i < found; ++i) {
       if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > limit) continue;
       if (dt_ == DType::F32 && perf[i].mathType == CUDNN_TENSOR_OP_MATH) continue;
+      if (perf[i].determinism != CUDNN_DETERMINISTIC) continue;  // same input, same output, every run
       ConvChoice c{int(perf[i].algo), int(perf[i].mathType), fused == 1, perf[i].memory};
       if (works(h, in, out, c, workspace, limit)) return c;
     }

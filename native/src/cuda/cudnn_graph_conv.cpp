@@ -73,8 +73,8 @@ BackendDesc pointwise_op(const BackendDesc& pw, const BackendDesc& x, const Back
   return op;
 }
 
-// True when the engine behind `cfg` uses tensor cores (TF32 for float data), which FP32 must not.
-bool uses_tensor_cores(const BackendDesc& cfg) {
+// True when cuDNN lists `note` for the engine behind `cfg` (or cannot say).
+bool has_note(const BackendDesc& cfg, cudnnBackendNumericalNote_t note) {
   BackendDesc engine(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
   cudnnBackendDescriptor_t e = engine.get();
   int64_t n = 0;
@@ -86,7 +86,7 @@ bool uses_tensor_cores(const BackendDesc& cfg) {
                                CUDNN_NUMERICAL_NOTE_TYPE_COUNT, &n, notes) != CUDNN_STATUS_SUCCESS)
     return true;
   for (int64_t i = 0; i < n; ++i)
-    if (notes[i] == CUDNN_NUMERICAL_NOTE_TENSOR_CORE) return true;
+    if (notes[i] == note) return true;
   return false;
 }
 
@@ -246,7 +246,9 @@ int GraphConv::prepare(cudnnHandle_t h, const View& in, const View& out, int cho
   std::vector<Made> made;
   for (int i = 0; i < int(cfgs.size()) && int(made.size()) < (choice >= 0 ? 1 : kMaxTimedCandidates); ++i) {
     if (choice >= 0 && i != choice) continue;
-    if (dt_ == DType::F32 && uses_tensor_cores(cfgs[i])) continue;
+    if (dt_ == DType::F32 && has_note(cfgs[i], CUDNN_NUMERICAL_NOTE_TENSOR_CORE)) continue;  // no TF32 in FP32
+    // Same input, same output, run after run (replayed bags compare): no engine that sums in a racy order.
+    if (has_note(cfgs[i], CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC)) continue;
     BackendDesc plan(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
     cudnnBackendDescriptor_t cfg = cfgs[i].get();
     if (cudnnBackendSetAttribute(plan.get(), CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &h) ||
