@@ -155,9 +155,10 @@ __global__ void __launch_bounds__(WM * WN * 32) igemm_conv_kernel(const ConvArgs
   static_assert(kALoads * kThreads == BM * kChunks && kBLoads * kThreads == BN * kChunks, "loads must tile");
   static_assert(TM % 16 == 0 && TN % 16 == 0, "warp tile: 16-row and 16-column multiples");
 
+  // Pipeline slots, each A [BM][kRowPitch] then B [BN][kRowPitch] bytes; a block of k tiles < kStages touches
+  // only its first k-tiles slots, and is launched with only those (shared_bytes()).
+  constexpr int kSlotBytes = (BM + BN) * kRowPitch;
   extern __shared__ __align__(16) unsigned char smem_raw[];
-  unsigned char* const sa = smem_raw;                        // [kStages][BM][kRowPitch] bytes
-  unsigned char* const sb = sa + kStages * BM * kRowPitch;   // [kStages][BN][kRowPitch] bytes
   const In* const x = static_cast<const In*>(a.x);
   const In* const w = static_cast<const In*>(a.w);
 
@@ -186,7 +187,7 @@ __global__ void __launch_bounds__(WM * WN * 32) igemm_conv_kernel(const ConvArgs
     const int tap = k / a.in_c, c = k - tap * a.in_c;
     const int ky = tap / a.kernel_w, kx = tap - ky * a.kernel_w;
     const bool k_ok = k < a.depth;
-    unsigned char* sa_stage = sa + stage * BM * kRowPitch;
+    unsigned char* sa_stage = smem_raw + stage * kSlotBytes;
     for (int i = 0; i < kALoads; ++i) {
       const int row = (tid + i * kThreads) / kChunks;
       const int iy = a_iy[i] + ky * a.dilation, ix = a_ix[i] + kx * a.dilation;
@@ -196,7 +197,7 @@ __global__ void __launch_bounds__(WM * WN * 32) igemm_conv_kernel(const ConvArgs
     }
   };
   auto load_b = [&](int stage, int k_tile) {  // weights rows are padded: every load is in bounds
-    unsigned char* sb_stage = sb + stage * BN * kRowPitch;
+    unsigned char* sb_stage = smem_raw + stage * kSlotBytes + BM * kRowPitch;
     for (int i = 0; i < kBLoads; ++i) {
       const int idx = tid + i * kThreads, row = idx / kChunks, col = idx % kChunks;
       const In* src = w + int64_t(n0 + row) * a.depth_padded + k_tile * kBlockK + col * kPerChunk;
@@ -229,8 +230,8 @@ __global__ void __launch_bounds__(WM * WN * 32) igemm_conv_kernel(const ConvArgs
     }
     cp_async_commit();
 
-    const unsigned char* A = sa + (kt % kStages) * BM * kRowPitch;
-    const unsigned char* B = sb + (kt % kStages) * BN * kRowPitch;
+    const unsigned char* A = smem_raw + (kt % kStages) * kSlotBytes;
+    const unsigned char* B = A + BM * kRowPitch;
 #pragma unroll
     for (int kk = 0; kk < kStageBytes; kk += kMmaBytes) {
       unsigned af[MT][4], bf[NT][2];
@@ -711,7 +712,11 @@ bool is_resident(int v) { check_variant(v); return v >= kResidentFirst; }
 const Shape& shape_of(int v) { check_variant(v); return shape_at(v % kShapes); }
 int splits_of(int v) { check_variant(v); return v >= kTiledVariants ? 1 : kSplits[v / kShapes]; }
 
-size_t shared_bytes(const Shape& v) { return size_t(kStages) * (v.bm + v.bn) * kRowPitch; }
+// The pipeline slots a block uses: fewer for shallow layers (a 1x1 conv over 64 half channels has 2 k tiles), so
+// more blocks fit an SM (H200 micro-benchmark, 1x1 64 -> 32 at 240x320: 12.0 us with 4 slots, 9.1 with 2).
+size_t shared_bytes(const Shape& v, int k_tiles = kStages) {
+  return size_t(std::min(kStages, k_tiles)) * (v.bm + v.bn) * kRowPitch;
+}
 size_t type_size(IgemmType t) { return t == IgemmType::S8 ? 1 : 2; }
 int per_chunk(IgemmType t) { return kChunkBytes / int(type_size(t)); }
 int depth_per_stage(IgemmType t) { return kStageBytes / int(type_size(t)); }
@@ -950,7 +955,7 @@ void IgemmConv::run(int v, const View& in, const View& out, const IgemmWorkspace
   cudaLaunchConfig_t config = {};
   config.gridDim = grid;
   config.blockDim = dim3(sh.threads);
-  config.dynamicSmemBytes = shared_bytes(sh);
+  config.dynamicSmemBytes = shared_bytes(sh, a.k_tiles_per_split);
   Kernel kernel = kernel_of(sh, input_, output_);
   if (is_halo(v)) {
     const HaloShape& hs = halo_at(v - kTiledVariants);
