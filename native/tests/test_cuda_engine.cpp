@@ -508,8 +508,8 @@ double relative_l2(const std::vector<float>& got, const std::vector<float>& want
 
 // Independent branches on several streams (LIGHTNET_CUDA_STREAMS lanes, a DAG-shaped graph) compute what one
 // stream computes: with the same tuned plan (shared plan cache, so the same kernel per layer) the heads are
-// equal (bitwise expected; within 1e-3 relative L2 demanded), frame after frame (a race between lanes would show
-// as a difference), and match the CPU backend.
+// bitwise equal, frame after frame (a race between lanes would show as a difference; so would a kernel that sums
+// in a racy order, which the engine never picks), and match the CPU backend.
 TEST(CudaEngine, LanesMatchOneStreamAndCpuBackend) {
   REQUIRE_GPU();
   const std::string cfg = std::string(LIGHTNET_SHARED_DIR) + "/models/lightnet/lightNet-BDD100K-det-semaseg-1280x960.cfg";
@@ -540,11 +540,8 @@ TEST(CudaEngine, LanesMatchOneStreamAndCpuBackend) {
       for (size_t k = 0; k < got.size(); ++k) {
         ASSERT_EQ(got[k].data.size(), one[k].data.size());
         const bool same = std::memcmp(got[k].data.data(), one[k].data.data(), got[k].data.size() * sizeof(float)) == 0;
-        const double diff = same ? 0 : relative_l2(got[k].data, one[k].data);
-        EXPECT_LT(diff, 1e-3) << "frame " << frame << " head " << k << ": 4 lanes differ from 1";
-        if (!same)  // same kernels on the same data: expected bitwise equal; say so where not
-          std::cout << "[ lanes ] concat " << concat << " frame " << frame << " head " << k
-                    << ": not bitwise equal to one stream, relative L2 " << diff << std::endl;
+        EXPECT_TRUE(same) << "frame " << frame << " head " << k << ": 4 lanes differ from 1, relative L2 "
+                          << relative_l2(got[k].data, one[k].data);
         EXPECT_LT(relative_l2(got[k].data, ref[k].data), 1e-2) << "frame " << frame << " head " << k << " vs cpu";
       }
     }
