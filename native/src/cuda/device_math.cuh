@@ -1,10 +1,24 @@
-// Device-side helpers shared by the backend's kernels: darknet's activations.
+// Device-side helpers shared by the backend's kernels: darknet's activations, programmatic dependent launch.
 #pragma once
 #include <cuda_runtime.h>
 
 #include "lightnet/network.h"
 
 namespace lightnet::cuda {
+
+// Programmatic dependent launch (Hopper): a kernel may start while its predecessor finishes; it waits here
+// before touching the predecessor's output, and lets its own successor start with allow_successor(). Both are
+// no-ops for a kernel launched without the attribute, and before Hopper.
+__device__ __forceinline__ void wait_for_predecessor() {
+#if __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void allow_successor() {
+#if __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;\n" ::);
+#endif
+}
 
 __device__ __forceinline__ float sigmoid(float x) { return 1.f / (1.f + __expf(-x)); }
 

@@ -19,6 +19,7 @@
 
 #include "cuda/cuda_check.h"
 #include "cuda/device_math.cuh"
+#include "cuda/launch.h"
 #include "lightnet/quantization.h"
 
 namespace lightnet::cuda {
@@ -95,19 +96,6 @@ __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool va
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 template <int N>
 __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
-
-// Programmatic dependent launch (Hopper): a kernel may start while its predecessor finishes; it waits here
-// before touching the predecessor's output, and lets its own successor start once its main loop is done.
-__device__ __forceinline__ void wait_for_predecessor() {
-#if __CUDA_ARCH__ >= 900
-  asm volatile("griddepcontrol.wait;\n" ::: "memory");
-#endif
-}
-__device__ __forceinline__ void allow_successor() {
-#if __CUDA_ARCH__ >= 900
-  asm volatile("griddepcontrol.launch_dependents;\n" ::);
-#endif
-}
 
 __device__ __forceinline__ void ldmatrix_x4(unsigned (&r)[4], const unsigned char* p) {
   const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));
@@ -809,7 +797,6 @@ IgemmConv::IgemmConv(const Layer& layer, int in_channels, const IgemmPrecision& 
   const int block = depth_per_stage(input_);
   depth_ = kernel_h_ * kernel_w_ * in_channels;
   depth_padded_ = (depth_ + block - 1) / block * block;
-  programmatic_launch_ = current_device_major() >= 9;
   {
     int dev = 0;
     LN_CUDA(cudaGetDevice(&dev));
@@ -952,41 +939,33 @@ void IgemmConv::run(int v, const View& in, const View& out, const IgemmWorkspace
                           int64_t(grid.x) * grid.y > kIgemmMaxArrivals))
     throw std::invalid_argument("igemm conv: split-K workspace too small for " + igemm_variant_name(v));
 
-  cudaLaunchConfig_t config = {};
-  config.gridDim = grid;
-  config.blockDim = dim3(sh.threads);
-  config.dynamicSmemBytes = shared_bytes(sh, a.k_tiles_per_split);
+  dim3 block(sh.threads);
+  size_t shared = shared_bytes(sh, a.k_tiles_per_split);
   Kernel kernel = kernel_of(sh, input_, output_);
   if (is_halo(v)) {
     const HaloShape& hs = halo_at(v - kTiledVariants);
-    config.gridDim = dim3(unsigned((out.w + 15) / 16 * ((out.h + hs.th - 1) / hs.th)), unsigned((out.c + hs.bn - 1) / hs.bn),
-                          unsigned(out.n));
-    config.blockDim = dim3(128);
-    config.dynamicSmemBytes = halo_shared_bytes(hs, dilation_);
+    grid = dim3(unsigned((out.w + 15) / 16 * ((out.h + hs.th - 1) / hs.th)), unsigned((out.c + hs.bn - 1) / hs.bn),
+                unsigned(out.n));
+    block = dim3(128);
+    shared = halo_shared_bytes(hs, dilation_);
     kernel = hs.kernel[input_ == IgemmType::S8][output_ == IgemmType::S8];
   }
   if (is_resident(v)) {
     const ResidentShape& rs = resident_at(v - kResidentFirst);
     kernel = rs.kernel[input_ == IgemmType::S8][output_ == IgemmType::S8];
-    config.blockDim = dim3(32 * rs.warps);
-    config.dynamicSmemBytes = resident_shared_bytes(rs);
+    block = dim3(32 * rs.warps);
+    shared = resident_shared_bytes(rs);
     // As many blocks as fit on the GPU at once, each walking over an equal share of the tiles.
     const int th = 2 * rs.warps;
     const int64_t tiles = int64_t(out.n) * ((out.h + th - 1) / th) * ((out.w + 15) / 16);
     const int column_blocks = (out.c + rs.bn - 1) / rs.bn;
     int per_sm = 0;
-    LN_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, 32 * rs.warps, config.dynamicSmemBytes));
+    LN_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, 32 * rs.warps, shared));
     const int64_t resident = std::max<int64_t>(1, int64_t(std::max(per_sm, 1)) * multiprocessors_ / column_blocks);
     const int64_t per_block = (tiles + resident - 1) / resident;
-    config.gridDim = dim3(unsigned((tiles + per_block - 1) / per_block), unsigned(column_blocks), 1);
+    grid = dim3(unsigned((tiles + per_block - 1) / per_block), unsigned(column_blocks), 1);
   }
-  config.stream = s;
-  cudaLaunchAttribute attribute[1];
-  attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attribute[0].val.programmaticStreamSerializationAllowed = 1;
-  config.attrs = attribute;
-  config.numAttrs = programmatic_launch_ ? 1 : 0;
-  LN_CUDA(cudaLaunchKernelEx(&config, kernel, a));
+  launch_programmatic(kernel, grid, block, shared, s, a);
 }
 
 }  // namespace lightnet::cuda

@@ -93,7 +93,6 @@ class IgemmConv {
   Activation activation_;
   IgemmType input_ = IgemmType::F16, output_ = IgemmType::F16;
   float inv_output_scale_ = 1.f;
-  bool programmatic_launch_ = false;
   int multiprocessors_ = 1, max_shared_bytes_ = 48 * 1024;
   DeviceBuffer weights_, bias_, scale_;  // scale_: S8 input only
 };

@@ -3,6 +3,7 @@
 
 #include <cub/block/block_scan.cuh>
 
+#include <atomic>
 #include <cfloat>
 #include <stdexcept>
 #include <string>
@@ -10,6 +11,7 @@
 #include "cuda/cuda_check.h"
 #include "cuda/device_math.cuh"
 #include "cuda/kernels.h"
+#include "cuda/launch.h"
 
 namespace lightnet::cuda {
 namespace {
@@ -87,6 +89,8 @@ __global__ void nhwc_to_nchw_kernel(View src, float* __restrict__ dst) {
 // ---------------------------------------------------------------- element-wise layers
 template <class T>
 __global__ void bias_act_kernel(View y, const T* __restrict__ bias, Activation act) {
+  wait_for_predecessor();  // launched programmatically (launch.h)
+  allow_successor();
   int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   int64_t pixels = int64_t(y.n) * y.h * y.w;
   if (i >= pixels * y.c) return;
@@ -103,6 +107,8 @@ template <class U>
 __global__ void copy_pixels_kernel(const char* __restrict__ src, char* __restrict__ dst, int n, int h, int w,
                                    int units, int src_h, int src_w, int64_t src_pix, int64_t src_batch,
                                    int64_t dst_pix, int64_t dst_batch, int up) {
+  wait_for_predecessor();  // launched programmatically (launch.h)
+  allow_successor();
   int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   int64_t total = int64_t(n) * h * w * units;
   if (i >= total) return;
@@ -130,15 +136,14 @@ void copy_pixels(const View& src, const View& dst, int up, DType dt, cudaStream_
   auto* sc = static_cast<const char*>(src.data);
   auto* dc = static_cast<char*>(dst.data);
 #define LN_COPY(U)                                                                                          \
-  copy_pixels_kernel<U><<<blocks_for(total), kThreads, 0, s>>>(sc, dc, dst.n, dst.h, dst.w, units, src.h, src.w, \
-                                                               sp, sb, dp, db, up)
+  launch_programmatic(copy_pixels_kernel<U>, blocks_for(total), kThreads, 0, s, sc, dc, dst.n, dst.h, dst.w, units, \
+                      src.h, src.w, sp, sb, dp, db, up)
   if (unit == 16) LN_COPY(uint4);
   else if (unit == 8) LN_COPY(uint2);
   else if (unit == 4) LN_COPY(uint32_t);
   else if (unit == 2) LN_COPY(uint16_t);
   else LN_COPY(uint8_t);
 #undef LN_COPY
-  LN_CUDA_LAUNCH();
 }
 
 struct ConcatArgs {
@@ -152,6 +157,8 @@ struct ConcatArgs {
 template <class U>
 __global__ void concat_kernel(ConcatArgs a, char* __restrict__ dst, int n, int w, int hw, int64_t dst_pix,
                               int64_t dst_batch, int dst_offset_units) {
+  wait_for_predecessor();  // launched programmatically (launch.h)
+  allow_successor();
   const int units = a.begin[a.count];
   int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= int64_t(n) * hw * units) return;
@@ -169,6 +176,8 @@ __global__ void concat_kernel(ConcatArgs a, char* __restrict__ dst, int n, int w
 
 template <class T>
 __global__ void maxpool_kernel(View src, View dst, int size, int sx, int sy, int pad) {
+  wait_for_predecessor();  // launched programmatically (launch.h)
+  allow_successor();
   int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   int64_t total = int64_t(dst.n) * dst.h * dst.w * dst.c;
   if (i >= total) return;
@@ -191,6 +200,8 @@ __global__ void maxpool_kernel(View src, View dst, int size, int sx, int sy, int
 
 template <class T>
 __global__ void shortcut_kernel(View a, View b, View dst, Activation act) {
+  wait_for_predecessor();  // launched programmatically (launch.h)
+  allow_successor();
   int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   int64_t total = int64_t(dst.n) * dst.h * dst.w * dst.c;
   if (i >= total) return;
@@ -594,6 +605,20 @@ __global__ void argmax_kernel(View head, uint8_t* __restrict__ out) {
 
 }  // namespace
 
+bool programmatic_launch_supported() {
+  constexpr int kDevices = 64;
+  static std::atomic<signed char> known[kDevices] = {};  // 0 not asked yet, 1 no, 2 yes
+  int dev = 0, major = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) { cudaGetLastError(); return false; }
+  if (dev < kDevices && known[dev] != 0) return known[dev] == 2;
+  if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) {
+    cudaGetLastError();
+    return false;
+  }
+  if (dev < kDevices) known[dev] = major >= 9 ? 2 : 1;
+  return major >= 9;
+}
+
 #define LN_DISPATCH(dt, KERNEL, GRID, ...)                                   \
   do {                                                                       \
     if ((dt) == DType::F32) KERNEL<float><<<GRID, kThreads, 0, s>>>(__VA_ARGS__); \
@@ -618,10 +643,9 @@ void launch_nhwc_to_nchw(const View& src, float* dst, DType dt, cudaStream_t s) 
 void launch_bias_act(const View& y, const void* bias, Activation act, DType dt, cudaStream_t s) {
   int64_t total = int64_t(y.n) * y.h * y.w * y.c;
   if (dt == DType::F32)
-    bias_act_kernel<float><<<blocks_for(total), kThreads, 0, s>>>(y, static_cast<const float*>(bias), act);
+    launch_programmatic(bias_act_kernel<float>, blocks_for(total), kThreads, 0, s, y, static_cast<const float*>(bias), act);
   else
-    bias_act_kernel<__half><<<blocks_for(total), kThreads, 0, s>>>(y, static_cast<const __half*>(bias), act);
-  LN_CUDA_LAUNCH();
+    launch_programmatic(bias_act_kernel<__half>, blocks_for(total), kThreads, 0, s, y, static_cast<const __half*>(bias), act);
 }
 
 void launch_copy(const View& src, const View& dst, DType dt, cudaStream_t s) { copy_pixels(src, dst, 1, dt, s); }
@@ -678,11 +702,11 @@ void launch_concat(const View* srcs, const int* offsets, const int* upsample, in
   char* d = static_cast<char*>(dst.data);
   const int64_t dp = dst.pixel_stride * es, db = dst.batch_stride * es;
   const int off = int(offsets[0] * es / unit);
-  if (unit == 16) concat_kernel<uint4><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, dst.w, hw, dp, db, off);
-  else if (unit == 8) concat_kernel<uint2><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, dst.w, hw, dp, db, off);
-  else if (unit == 4) concat_kernel<uint32_t><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, dst.w, hw, dp, db, off);
-  else concat_kernel<uint16_t><<<blocks_for(total), kThreads, 0, s>>>(a, d, dst.n, dst.w, hw, dp, db, off);
-  LN_CUDA_LAUNCH();
+  auto concat = [&](auto kernel) { launch_programmatic(kernel, blocks_for(total), kThreads, 0, s, a, d, dst.n, dst.w, hw, dp, db, off); };
+  if (unit == 16) concat(concat_kernel<uint4>);
+  else if (unit == 8) concat(concat_kernel<uint2>);
+  else if (unit == 4) concat(concat_kernel<uint32_t>);
+  else concat(concat_kernel<uint16_t>);
 }
 
 void launch_upsample(const View& src, const View& dst, int stride, DType dt, cudaStream_t s) {
@@ -702,6 +726,8 @@ __device__ __forceinline__ void store_real(void* p, int64_t i, DType t, float in
 }
 __global__ void upsample_convert_kernel(View src, DType st, float s_scale, View dst, DType dt, float inv_d_scale,
                                         int up) {
+  wait_for_predecessor();  // launched programmatically (launch.h)
+  allow_successor();
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= int64_t(dst.n) * dst.h * dst.w * dst.c) return;
   const int c = int(i % dst.c);
@@ -719,19 +745,21 @@ void launch_upsample_convert(const View& src, DType src_dt, float src_scale, con
   if (same) return copy_pixels(src, dst, stride, src_dt, s);
   const int64_t total = int64_t(dst.n) * dst.h * dst.w * dst.c;
   if (total == 0) return;
-  upsample_convert_kernel<<<blocks_for(total), kThreads, 0, s>>>(src, src_dt, src_scale, dst, dst_dt,
-                                                                 dst_dt == DType::I8 ? 1.f / dst_scale : 1.f, stride);
-  LN_CUDA_LAUNCH();
+  launch_programmatic(upsample_convert_kernel, blocks_for(total), kThreads, 0, s, src, src_dt, src_scale, dst, dst_dt,
+                      dst_dt == DType::I8 ? 1.f / dst_scale : 1.f, stride);
 }
 
 void launch_maxpool(const View& src, const View& dst, int size, int stride_x, int stride_y, int padding, DType dt,
                     cudaStream_t s) {
-  LN_DISPATCH(dt, maxpool_kernel, blocks_for(int64_t(dst.n) * dst.h * dst.w * dst.c), src, dst, size, stride_x,
-              stride_y, padding);
+  const unsigned grid = blocks_for(int64_t(dst.n) * dst.h * dst.w * dst.c);
+  if (dt == DType::F32) launch_programmatic(maxpool_kernel<float>, grid, kThreads, 0, s, src, dst, size, stride_x, stride_y, padding);
+  else launch_programmatic(maxpool_kernel<__half>, grid, kThreads, 0, s, src, dst, size, stride_x, stride_y, padding);
 }
 
 void launch_shortcut(const View& a, const View& b, const View& dst, Activation act, DType dt, cudaStream_t s) {
-  LN_DISPATCH(dt, shortcut_kernel, blocks_for(int64_t(dst.n) * dst.h * dst.w * dst.c), a, b, dst, act);
+  const unsigned grid = blocks_for(int64_t(dst.n) * dst.h * dst.w * dst.c);
+  if (dt == DType::F32) launch_programmatic(shortcut_kernel<float>, grid, kThreads, 0, s, a, b, dst, act);
+  else launch_programmatic(shortcut_kernel<__half>, grid, kThreads, 0, s, a, b, dst, act);
 }
 
 void launch_yolo_decode(const View& head, const YoloDecodeParams& p, const int2* image_sizes, float score_threshold,
