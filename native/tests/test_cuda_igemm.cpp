@@ -148,6 +148,7 @@ TEST(IgemmConv, MatchesDoubleReferenceForEveryVariant) {
       {128, 96, 3, 1, 1, 6, 9, Activation::Leaky, 0, 0, 32, 32},     // deep, few tiles: split-K 2, 4, 8
       {64, 48, 3, 1, 3, 13, 21, Activation::Relu, 64, 64, 0, 0},     // dilation 3: the halo kernels' widest halo
       {32, 128, 3, 1, 1, 96, 96, Activation::Relu, 0, 0, 0, 0},      // resident blocks walking over several tiles
+      {8, 40, 3, 2, 1, 34, 41, Activation::Leaky, 8, 8, 24, 16},     // the padded input, stride 2, in and out of slices
   };
   int tested = 0;
   for (const Case& c : cases)
