@@ -14,10 +14,12 @@
 #include <numeric>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cuda/memory_plan.h"
 #include "cuda/stream_schedule.h"
+#include "ir/sibling_fusion.h"
 #include "lightnet/model_loader.h"
 
 namespace lightnet {
@@ -218,13 +220,23 @@ void verify(const Network& net, const MemoryPlan& plan, const std::vector<cuda::
   for (size_t m = 0; m < want.size(); ++m) EXPECT_TRUE(done[m]) << "step " << m << " is not joined";
 }
 
-class CudaPlanning : public ::testing::TestWithParam<const char*> {
+// Each cfg as loaded, and with its sibling convolutions fused as the CUDA engine runs it (ir/sibling_fusion.h).
+class CudaPlanning : public ::testing::TestWithParam<std::tuple<const char*, bool>> {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(cfg_path(GetParam()))) GTEST_SKIP() << cfg_path(GetParam()) << " not found";
-    net_ = load_cfg(cfg_path(GetParam()));
+    if (!std::filesystem::exists(cfg_path(cfg()))) GTEST_SKIP() << cfg_path(cfg()) << " not found";
+    net_ = load_cfg(cfg_path(cfg()));
+    if (fused()) {
+      randomize_weights(net_, 1);  // (fusion moves weights)
+      fusions_ = ir::fuse_sibling_convs(net_);
+      ASSERT_FALSE(fusions_.empty());
+    }
   }
+  const char* cfg() const { return std::get<0>(GetParam()); }
+  bool fused() const { return std::get<1>(GetParam()); }
+  std::string label() const { return std::string(cfg()) + (fused() ? " fused" : ""); }
   Network net_;
+  std::vector<ir::SiblingFusion> fusions_;
 };
 
 TEST_P(CudaPlanning, EveryConflictingPairOfStepsIsOrdered) {
@@ -252,7 +264,7 @@ TEST_P(CudaPlanning, EveryConflictingPairOfStepsIsOrdered) {
             for (int w : s.steps[k].waits) depth[k] = std::max(depth[k], depth[w] + 1);
             tail[s.steps[k].lane] = int(k);
           }
-          std::cout << "[ schedule ] " << GetParam() << " " << name(layout) << ": " << steps.size()
+          std::cout << "[ schedule ] " << label() << " " << name(layout) << ": " << steps.size()
                     << " steps on " << s.lanes << " lanes, " << s.waits() << " event waits, " << s.joins.size()
                     << " joins, longest chain " << *std::max_element(depth.begin(), depth.end()) << " steps"
                     << std::endl;
@@ -320,7 +332,7 @@ TEST_P(CudaPlanning, ConcurrentPlanSharesBytesOnlyBetweenOrderedLayers) {
       }
     }
     EXPECT_LE(plan.arena_bytes, sum);
-    std::cout << "[ arena ] " << GetParam() << " " << name(layout) << ": " << one.arena_bytes
+    std::cout << "[ arena ] " << label() << " " << name(layout) << ": " << one.arena_bytes
               << " bytes for one stream, " << plan.arena_bytes << " with concurrent branches (" << sum
               << " unshared), fp16 batch 2" << std::endl;
   }
@@ -356,13 +368,39 @@ TEST_P(CudaPlanning, MarkedProducersWriteIntoTheirConcatAndTheRestAreCopied) {
   EXPECT_GT(copied, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(LightNetCfgs, CudaPlanning, ::testing::ValuesIn(kCfgs),
-                         [](const ::testing::TestParamInfo<const char*>& info) {
-                           std::string s = info.param;
-                           s = s.substr(0, s.find(".cfg"));
-                           for (char& c : s) if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return s;
-                         });
+// A fused sibling convolution writes its whole output into the concat that reads all its slices side by side,
+// when producers write in place; with copies it keeps a storage of its own and the concat copies its slices.
+class CudaPlanningFused : public CudaPlanning {};
+TEST_P(CudaPlanningFused, SiblingsWriteTheirConcatSliceInPlace) {
+  int into_concat = 0;
+  for (Layout layout : {Layout::InPlace, Layout::Copy}) {
+    const MemoryPlan plan = cuda::plan_memory(net_, fp16_options(net_, layout, true));
+    for (const ir::SiblingFusion& f : fusions_) {
+      const Placement& conv = plan.layers[f.conv];
+      for (size_t k = 0; k < f.views.size(); ++k) {  // each member's output: its channel slice of the fused conv
+        const Placement& v = plan.layers[f.views[k]];
+        EXPECT_EQ(v.storage, conv.storage);
+        EXPECT_EQ(v.channel_offset, conv.channel_offset + int(k) * v.c);
+        EXPECT_EQ(v.c * int(f.views.size()), conv.c);
+      }
+      const bool own_storage = conv.channel_offset == 0 && plan.storages[conv.storage].c == conv.c;
+      if (layout == Layout::Copy) EXPECT_TRUE(own_storage) << "layer " << f.conv;
+      else into_concat += !own_storage;
+    }
+  }
+  EXPECT_GE(into_concat, 9) << "the ELAN pairs and the three-way block sit in their concat";
+}
+
+std::string param_name(const ::testing::TestParamInfo<std::tuple<const char*, bool>>& info) {
+  std::string s = std::get<0>(info.param);
+  s = s.substr(0, s.find(".cfg"));
+  for (char& c : s) if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s + (std::get<1>(info.param) ? "_fused" : "");
+}
+INSTANTIATE_TEST_SUITE_P(LightNetCfgs, CudaPlanning, ::testing::Combine(::testing::ValuesIn(kCfgs), ::testing::Bool()),
+                         param_name);
+INSTANTIATE_TEST_SUITE_P(LightNetCfgs, CudaPlanningFused,
+                         ::testing::Combine(::testing::ValuesIn(kCfgs), ::testing::Values(true)), param_name);
 
 // Real concurrency where the cfg has it: the ELAN block's 1×1 branch (layer 2) and its conv chain (layer 4 on)
 // both read layer 1; the three detection heads are independent.

@@ -26,6 +26,7 @@
 #include "cuda/plan_cache.h"
 #include "cuda/sparse_conv.h"
 #include "cuda/stream_schedule.h"
+#include "ir/sibling_fusion.h"
 #include "lightnet/quantization.h"
 
 namespace lightnet {
@@ -54,6 +55,24 @@ std::string layer_name(const Layer& l) {
     if (p.groups > 1) s += " g" + std::to_string(p.groups);
   }
   return s;
+}
+
+// "4+2": the layers a fused sibling convolution computes, in its channel order.
+std::string members_text(const ir::SiblingFusion& f) {
+  std::string s;
+  for (size_t k = 0; k < f.members.size(); ++k) s += (k ? "+" : "") + std::to_string(f.members[k]);
+  return s;
+}
+
+std::string describe_fusions(const std::vector<ir::SiblingFusion>& fusions) {
+  std::string s;
+  size_t fewer = 0;
+  for (const ir::SiblingFusion& f : fusions) {
+    fewer += f.members.size() - 1;
+    s += (s.empty() ? "" : ", ") + members_text(f);
+  }
+  return "sibling convs fused (" + std::to_string(fewer) + " launches fewer; LIGHTNET_CUDA_FUSE_SIBLINGS=0 keeps them "
+         "apart): " + s;
 }
 
 // Input channels as stored: FP16 tensor-core convolutions want a multiple of 8, so a 3-channel input is
@@ -153,6 +172,15 @@ class CudaEngine final : public Engine {
       });
       int8_engine_ = quant_.any_int8();
     }
+    // Sibling convolutions (same input and geometry) run as one (ir/sibling_fusion.h); LIGHTNET_CUDA_FUSE_SIBLINGS=0
+    // keeps them apart (to compare). Not in INT8 engines: their activation ranges belong to the original layers.
+    const char* siblings_env = std::getenv("LIGHTNET_CUDA_FUSE_SIBLINGS");
+    if (!int8_engine_ && !(siblings_env && std::string(siblings_env) == "0")) {
+      loaded_ = net_;
+      fusions_ = ir::fuse_sibling_convs(net_);
+      if (fusions_.empty()) loaded_ = Network{};
+      else log_line(describe_fusions(fusions_));
+    }
     if (dt_ == DType::F16 && options_.sparsity) {
       std::string why;
       sparse_ = make_sparse_context(why);
@@ -195,7 +223,8 @@ class CudaEngine final : public Engine {
   std::string backend() const override { return "cuda"; }
   Precision precision() const override { return options_.precision; }
   int max_batch() const override { return options_.batch; }
-  const Network& network() const override { return net_; }
+  // The network as loaded (net_ may have fused siblings).
+  const Network& network() const override { return fusions_.empty() ? net_ : loaded_; }
 
   std::vector<Tensor> forward(const float* input, int batch) override;
   std::vector<FrameResult> detect(const std::vector<ImageView>& images, const DetectOptions& options) override;
@@ -236,8 +265,11 @@ class CudaEngine final : public Engine {
   void issue(Program& p, bool timed, bool capturing);
   void run_network(int batch);
   void upload_image(const ImageView& im, int slot);
+  std::string fused_members(int layer) const;
 
-  Network net_;
+  Network net_;                              // as it runs: sibling convolutions fused
+  Network loaded_;                           // as loaded, where fusions_ changed net_
+  std::vector<ir::SiblingFusion> fusions_;
   BuildOptions options_;
   DType dt_;
   // LIGHTNET_CUDA_CONV=own|cudnn restricts the per-layer choice (to compare); auto times both.
@@ -506,6 +538,9 @@ std::vector<int> CudaEngine::own_concat_producers() const {
     auto it = convs_.find(i);
     return it != convs_.end() && it->second.own != nullptr;
   };
+  auto group_slice = [](const Layer& l) {  // a channel-slice view (a fused sibling's output): its readers count
+    return l.type == LayerType::Route && l.inputs.size() == 1 && l.as<RouteParams>().groups > 1;
+  };
   std::vector<int> concat_of(n, -1);
   std::vector<bool> readers_fine(n, true), aligned(n, false);
   for (const Layer& l : net_.layers) {
@@ -513,12 +548,19 @@ std::vector<int> CudaEngine::own_concat_producers() const {
     int total = 0;
     for (int j : l.inputs) total += j >= 0 ? net_.layers[j].output.c : input_channels_;
     int offset = 0;
-    for (int j : l.inputs) {
+    for (size_t q = 0; q < l.inputs.size(); ++q) {
+      int j = l.inputs[q];
+      if (concat) {  // a fused sibling conv's slices read side by side count as the conv (plan_memory)
+        if (const int p = producer_of_slices(net_, l.inputs, q); p >= 0) {
+          q += net_.layers[j].as<RouteParams>().groups - 1;
+          j = p;
+        }
+      }
       if (j >= 0 && concat && concat_of[j] < 0) {  // plan_memory: the first concat reading j takes it
         concat_of[j] = l.index;
         aligned[j] = offset % 8 == 0 && total % 8 == 0;
-      } else if (j >= 0 && !concat && !(l.type == LayerType::Convolutional && own(l.index))) {
-        readers_fine[j] = false;
+      } else if (j >= 0 && !concat && !group_slice(l) && !(l.type == LayerType::Convolutional && own(l.index))) {
+        readers_fine[group_slice(net_.layers[j]) ? net_.layers[j].inputs[0] : j] = false;  // a slice's reader reads it
       }
       offset += j >= 0 ? net_.layers[j].output.c : input_channels_;
     }
@@ -1144,10 +1186,17 @@ void CudaEngine::run_network(int batch) {
   ++profile_runs_;
 }
 
+// " (fused 4+2)" for a fused sibling convolution's profile row: the layers it computes.
+std::string CudaEngine::fused_members(int layer) const {
+  for (const ir::SiblingFusion& f : fusions_)
+    if (f.conv == layer) return " (fused " + members_text(f) + ")";
+  return "";
+}
+
 std::vector<LayerTiming> CudaEngine::take_profile() {
   std::vector<LayerTiming> out;
   for (const auto& [layer, ms] : profile_ms_)
-    out.push_back({layer, layer_name(net_.layers[layer]), profile_runs_ ? ms / profile_runs_ : 0});
+    out.push_back({layer, layer_name(net_.layers[layer]) + fused_members(layer), profile_runs_ ? ms / profile_runs_ : 0});
   profile_ms_.clear();
   profile_runs_ = 0;
   return out;

@@ -61,6 +61,23 @@ std::vector<std::vector<bool>> ancestors(const Network& net) {
 
 }  // namespace
 
+int producer_of_slices(const Network& net, const std::vector<int>& inputs, size_t q) {
+  auto slice = [&](size_t at, int& producer, int& groups) {
+    if (at >= inputs.size() || inputs[at] < 0) return -1;
+    const Layer& l = net.layers[inputs[at]];
+    if (l.type != LayerType::Route || l.inputs.size() != 1 || l.inputs[0] < 0) return -1;
+    producer = l.inputs[0], groups = l.as<RouteParams>().groups;
+    return l.as<RouteParams>().group_id;
+  };
+  int producer = -1, groups = 1;
+  if (slice(q, producer, groups) != 0 || groups < 2) return -1;
+  for (int k = 1; k < groups; ++k) {
+    int p = -1, g = 0;
+    if (slice(q + k, p, g) != k || p != producer || g != groups) return -1;
+  }
+  return producer;
+}
+
 bool can_write_slice(const Layer& l) {
   switch (l.type) {
     case LayerType::Convolutional:
@@ -91,7 +108,16 @@ MemoryPlan plan_memory(const Network& net, const MemoryPlanOptions& opt) {
   for (const Layer& r : net.layers) {
     if (!is_concat(r)) continue;
     int offset = 0;
-    for (int j : r.inputs) {
+    for (size_t q = 0; q < r.inputs.size(); ++q) {
+      const int j = r.inputs[q];
+      // A producer whose every group slice the concat reads side by side, in order (a fused sibling
+      // convolution, ir/sibling_fusion.h), writes its whole output there.
+      if (const int p = producer_of_slices(net, r.inputs, q); p >= 0) {
+        if (target[p].layer < 0 && in_place(p) && can_write_slice(net.layers[p])) target[p] = {r.index, offset};
+        offset += net.layers[p].output.c;
+        q += net.layers[j].as<RouteParams>().groups - 1;
+        continue;
+      }
       const Layer* p = j >= 0 ? &net.layers[j] : nullptr;
       if (p && target[j].layer < 0 && in_place(j) && can_write_slice(*p)) target[j] = {r.index, offset};
       offset += j >= 0 ? net.layers[j].output.c : net.input.c;
@@ -158,8 +184,9 @@ MemoryPlan plan_memory(const Network& net, const MemoryPlanOptions& opt) {
         bool done = true;
         int offset = 0;
         for (int j : l.inputs) {
-          done = done && j >= 0 && target[j].layer == i && target[j].offset == offset;
-          offset += placement_of(j).c;
+          const Placement& in = placement_of(j);
+          done = done && j >= 0 && in.storage == root[i].first && in.channel_offset == root[i].second + offset;
+          offset += in.c;
         }
         plan.concat_done[i] = done;
         pl.channel_offset += rp.group_id * (offset / rp.groups);

@@ -53,6 +53,10 @@ struct MemoryPlan {
   size_t arena_bytes = 0;
 };
 
+// When inputs[q..q+G) of a concat are the G group slices (one-input routes with groups=G, group_id 0..G-1, in
+// order) of one layer, that layer, which then writes its whole output into the concat; else -1.
+int producer_of_slices(const Network& net, const std::vector<int>& inputs, size_t q);
+
 // True for layers whose kernels can write their output into a channel slice of a wider tensor.
 bool can_write_slice(const Layer& layer);
 

@@ -1,0 +1,183 @@
+// Horizontal fusion of sibling convolutions (ir/sibling_fusion.h): which layers fuse, in which channel order,
+// and that the rewritten network computes the same tensors as the original. The truth is the original network
+// run by the CPU executors (the plain reference one on a small ELAN block, oneDNN on the LightNet cfgs).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cpu/executor.h"
+#include "cpu_test_util.h"
+#include "ir/sibling_fusion.h"
+#include "lightnet/model_loader.h"
+
+namespace lightnet {
+namespace {
+
+using ir::SiblingFusion;
+using testing::NetBuilder;
+
+// Runs `net` on a seeded input and returns the outputs of `layers`.
+std::vector<std::vector<float>> outputs_of(const Network& net, const std::vector<int>& layers, bool reference) {
+  cpu::ExecutorOptions eo;
+  eo.outputs = layers;
+  std::unique_ptr<cpu::Executor> ex;
+#ifdef LIGHTNET_WITH_ONEDNN
+  if (!reference) ex = cpu::make_onednn_executor(net, eo);
+#endif
+  if (!ex) ex = cpu::make_reference_executor(net, eo);
+  const std::vector<float> in = testing::random_input(size_t(net.input.size()), 5);
+  std::vector<std::vector<float>> out;
+  std::vector<float*> ptrs;
+  for (int j : layers) out.emplace_back(size_t(net.layers[j].output.size()));
+  for (auto& o : out) ptrs.push_back(o.data());
+  ex->run(in.data(), 1, ptrs);
+  return out;
+}
+
+// Every original layer's output (a fused member's through its view) equals the original network's.
+void expect_same_tensors(const Network& original, const Network& fused, const std::vector<SiblingFusion>& fusions,
+                         bool reference, double tolerance) {
+  std::vector<int> where(original.layers.size());
+  for (size_t i = 0; i < where.size(); ++i) where[i] = int(i);
+  for (const SiblingFusion& f : fusions)
+    for (size_t k = 0; k < f.members.size(); ++k) where[f.members[k]] = f.views[k];
+  std::vector<int> before, after;
+  for (const Layer& l : original.layers) {
+    if (l.type == LayerType::Yolo || l.type == LayerType::Softmax) continue;  // heads: their sources are compared
+    // The route that now holds the first sibling's output was an alias of the shared input (compared there).
+    bool moved = false;
+    for (const SiblingFusion& f : fusions)
+      for (size_t k = 0; k < f.members.size(); ++k) moved = moved || (f.members[k] == f.conv && f.views[k] == l.index);
+    if (moved) continue;
+    before.push_back(l.index);
+    after.push_back(where[l.index]);
+  }
+  const auto want = outputs_of(original, before, reference);
+  const auto got = outputs_of(fused, after, reference);
+  for (size_t i = 0; i < before.size(); ++i) {
+    ASSERT_EQ(got[i].size(), want[i].size()) << "layer " << before[i];
+    const auto d = testing::compare(got[i].data(), want[i].data(), want[i].size());
+    EXPECT_LT(d.relative(), tolerance) << "layer " << before[i] << " (now " << after[i] << ")";
+  }
+}
+
+// An ELAN block as the LightNet cfgs write it, plus a three-way group and a look-alike that must stay apart.
+struct Block {
+  Network net;
+  int a, r, b, c4, cat, out, x, s0, s1, s2, leaky;
+};
+Block elan_block() {
+  NetBuilder n({8, 12, 16});
+  Block k;
+  k.x = n.conv(-1, 16, 3, 1, Activation::Relu);
+  k.a = n.conv(k.x, 8, 1, 1, Activation::Relu);
+  k.r = n.route({k.x});
+  k.b = n.conv(k.r, 8, 1, 1, Activation::Relu);
+  const int c2 = n.conv(k.b, 8, 3, 1, Activation::Relu);
+  k.c4 = n.conv(c2, 8, 3, 1, Activation::Relu);
+  k.cat = n.route({k.c4, c2, k.b, k.a});
+  k.out = n.conv(k.cat, 16, 1, 1, Activation::Relu);
+  // SPP-like: three 1x1 siblings of `out`, each after a route to it, concatenated in reverse.
+  k.s0 = n.conv(k.out, 8, 1, 1, Activation::Leaky);
+  const int r1 = n.route({k.out});
+  k.s1 = n.conv(r1, 8, 1, 1, Activation::Leaky);
+  n.route({k.out});
+  k.s2 = n.conv(n.last(), 8, 1, 1, Activation::Leaky);
+  n.route({k.s2, k.s1, k.s0, k.out});
+  // Same input, same shape, other activation: not a sibling.
+  n.route({k.out});
+  k.leaky = n.conv(n.last(), 8, 1, 1, Activation::Linear);
+  n.route({n.last(), k.s2});
+  k.net = n.net;
+  return k;
+}
+
+TEST(SiblingFusion, FusesAnElanPairInTheConcatsChannelOrder) {
+  Block k = elan_block();
+  Network fused = k.net;
+  const auto fusions = ir::fuse_sibling_convs(fused);
+  ASSERT_EQ(fusions.size(), 2u);
+  EXPECT_EQ(fusions[0].conv, k.a);
+  EXPECT_EQ(fusions[0].members, (std::vector<int>{k.b, k.a}));  // the concat reads [c4, c2, b, a]
+  EXPECT_EQ(fusions[0].views, (std::vector<int>{k.b, k.r}));    // a's output moved to the route before b
+  const Layer& conv = fused.layers[k.a];
+  ASSERT_EQ(conv.type, LayerType::Convolutional);
+  EXPECT_EQ(conv.as<ConvParams>().filters, 16);
+  EXPECT_EQ(conv.output.c, 16);
+  EXPECT_EQ(conv.weights.size(), k.net.layers[k.a].weights.size() * 2);
+  // The first 8 filters are b's, exactly.
+  EXPECT_TRUE(std::equal(k.net.layers[k.b].weights.begin(), k.net.layers[k.b].weights.end(), conv.weights.begin()));
+  EXPECT_EQ(fused.layers[k.b].type, LayerType::Route);
+  EXPECT_EQ(fused.layers[k.b].as<RouteParams>().group_id, 0);
+  EXPECT_EQ(fused.layers[k.r].as<RouteParams>().group_id, 1);
+  EXPECT_EQ(fused.layers[k.cat].inputs, (std::vector<int>{k.c4, k.c4 - 1, k.b, k.r}));
+  // The three-way group, reversed by its concat; the linear look-alike stays a convolution.
+  EXPECT_EQ(fusions[1].members, (std::vector<int>{k.s2, k.s1, k.s0}));
+  EXPECT_EQ(fused.layers[k.s0].as<ConvParams>().filters, 24);
+  EXPECT_EQ(fused.layers[k.leaky].type, LayerType::Convolutional);
+  EXPECT_EQ(fused.layers[k.leaky].as<ConvParams>().filters, 8);
+  expect_same_tensors(k.net, fused, fusions, /*reference=*/true, 1e-6);
+}
+
+TEST(SiblingFusion, LeavesSiblingsWithoutAFreeRouteAndHeadsAlone) {
+  NetBuilder n({8, 6, 6});
+  const int x = n.conv(-1, 8, 3, 1, Activation::Relu);
+  const int a = n.conv(x, 8, 1, 1, Activation::Relu);
+  const int b = n.conv(x, 8, 1, 1, Activation::Relu);  // reads x directly: no index for a's output
+  n.route({b, a});
+  Network net = n.net;
+  EXPECT_TRUE(ir::fuse_sibling_convs(net).empty());
+
+  NetBuilder h({8, 6, 6});
+  const int y = h.conv(-1, 8, 3, 1, Activation::Relu);
+  const int c = h.conv(y, 8, 1, 1, Activation::Relu);
+  const int r = h.route({y});
+  const int d = h.conv(r, 8, 1, 1, Activation::Relu);
+  Network with_head = h.net;
+  with_head.heads.push_back({Head::Kind::Segmentation, d, d});
+  EXPECT_TRUE(ir::fuse_sibling_convs(with_head).empty()) << c;
+}
+
+// The LightNet cfgs: every ELAN pair, the two 1x1 convs reading the backbone end and the three-way (dilated 1x1)
+// block fuse; the network computes the same.
+struct CfgCase {
+  const char* name;
+  size_t groups;
+};
+class SiblingFusionCfg : public ::testing::TestWithParam<CfgCase> {};
+
+TEST_P(SiblingFusionCfg, SameTensorsAsTheOriginal) {
+  const std::string path = std::string(LIGHTNET_SHARED_DIR) + "/models/lightnet/" + GetParam().name;
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
+  Network net = load_cfg(path);
+  randomize_weights(net, 3);
+  Network fused = net;
+  const auto fusions = ir::fuse_sibling_convs(fused);
+  std::string listed;
+  for (const SiblingFusion& f : fusions) {
+    listed += " ";
+    for (size_t k = 0; k < f.members.size(); ++k) listed += (k ? "+" : "") + std::to_string(f.members[k]);
+  }
+  ASSERT_EQ(fusions.size(), GetParam().groups) << listed;
+  EXPECT_EQ(fusions[0].members, (std::vector<int>{4, 2}));
+  int convs_before = 0, convs_after = 0;
+  for (const Layer& l : net.layers) convs_before += l.type == LayerType::Convolutional;
+  for (const Layer& l : fused.layers) convs_after += l.type == LayerType::Convolutional;
+  size_t merged = 0;
+  for (const SiblingFusion& f : fusions) merged += f.members.size() - 1;
+  EXPECT_EQ(size_t(convs_before - convs_after), merged);
+  EXPECT_DOUBLE_EQ(fused.gflops(), net.gflops());
+  expect_same_tensors(net, fused, fusions, /*reference=*/false, 1e-5);
+}
+
+INSTANTIATE_TEST_SUITE_P(LightNet, SiblingFusionCfg,
+                         ::testing::Values(CfgCase{"lightNet-BDD100K-1280x960.cfg", 10},
+                                           CfgCase{"lightNet-BDD100K-det-semaseg-1280x960.cfg", 13}),
+                         [](const ::testing::TestParamInfo<CfgCase>& i) {
+                           return std::string(i.param.groups == 10 ? "detection" : "det_semaseg");
+                         });
+
+}  // namespace
+}  // namespace lightnet
