@@ -27,6 +27,7 @@
 #include "cuda/sparse_conv.h"
 #include "cuda/stream_schedule.h"
 #include "ir/sibling_fusion.h"
+#include "ir/upsample_reorder.h"
 #include "lightnet/quantization.h"
 
 namespace lightnet {
@@ -172,14 +173,20 @@ class CudaEngine final : public Engine {
       });
       int8_engine_ = quant_.any_int8();
     }
-    // Sibling convolutions (same input and geometry) run as one (ir/sibling_fusion.h); LIGHTNET_CUDA_FUSE_SIBLINGS=0
-    // keeps them apart (to compare). Not in INT8 engines: their activation ranges belong to the original layers.
-    const char* siblings_env = std::getenv("LIGHTNET_CUDA_FUSE_SIBLINGS");
-    if (!int8_engine_ && !(siblings_env && std::string(siblings_env) == "0")) {
+    // Exact graph rewrites (ir/): sibling convolutions (same input and geometry) run as one; 1x1 convolutions
+    // reading a nearest upsample run before it, on the small map. LIGHTNET_CUDA_FUSE_SIBLINGS=0 and
+    // LIGHTNET_CUDA_SWAP_UPSAMPLE=0 keep the cfg's layers (to compare). Not in INT8 engines: their activation
+    // ranges belong to the layers as loaded.
+    if (!int8_engine_) {
+      auto off = [](const char* var) { const char* v = std::getenv(var); return v && std::string(v) == "0"; };
       loaded_ = net_;
-      fusions_ = ir::fuse_sibling_convs(net_);
-      if (fusions_.empty()) loaded_ = Network{};
-      else log_line(describe_fusions(fusions_));
+      if (!off("LIGHTNET_CUDA_FUSE_SIBLINGS")) fusions_ = ir::fuse_sibling_convs(net_);
+      if (!off("LIGHTNET_CUDA_SWAP_UPSAMPLE")) swaps_ = ir::move_pointwise_convs_before_upsamples(net_);
+      if (!rewritten()) loaded_ = Network{};
+      if (!fusions_.empty()) log_line(describe_fusions(fusions_));
+      for (const ir::UpsampleSwap& w : swaps_)
+        log_line("layer " + std::to_string(w.conv) + " (1x1 conv) runs before upsample " + std::to_string(w.upsample) +
+                 ", on the small map (LIGHTNET_CUDA_SWAP_UPSAMPLE=0 keeps the cfg's order)");
     }
     if (dt_ == DType::F16 && options_.sparsity) {
       std::string why;
@@ -223,8 +230,8 @@ class CudaEngine final : public Engine {
   std::string backend() const override { return "cuda"; }
   Precision precision() const override { return options_.precision; }
   int max_batch() const override { return options_.batch; }
-  // The network as loaded (net_ may have fused siblings).
-  const Network& network() const override { return fusions_.empty() ? net_ : loaded_; }
+  // The network as loaded (net_ may be rewritten).
+  const Network& network() const override { return rewritten() ? loaded_ : net_; }
 
   std::vector<Tensor> forward(const float* input, int batch) override;
   std::vector<FrameResult> detect(const std::vector<ImageView>& images, const DetectOptions& options) override;
@@ -265,11 +272,13 @@ class CudaEngine final : public Engine {
   void issue(Program& p, bool timed, bool capturing);
   void run_network(int batch);
   void upload_image(const ImageView& im, int slot);
-  std::string fused_members(int layer) const;
+  std::string rewrite_note(int layer) const;
 
-  Network net_;                              // as it runs: sibling convolutions fused
-  Network loaded_;                           // as loaded, where fusions_ changed net_
+  Network net_;     // as it runs: sibling convolutions fused, 1x1 convs before upsamples
+  Network loaded_;  // as loaded, where the rewrites changed net_
   std::vector<ir::SiblingFusion> fusions_;
+  std::vector<ir::UpsampleSwap> swaps_;
+  bool rewritten() const { return !fusions_.empty() || !swaps_.empty(); }
   BuildOptions options_;
   DType dt_;
   // LIGHTNET_CUDA_CONV=own|cudnn restricts the per-layer choice (to compare); auto times both.
@@ -1186,17 +1195,21 @@ void CudaEngine::run_network(int batch) {
   ++profile_runs_;
 }
 
-// " (fused 4+2)" for a fused sibling convolution's profile row: the layers it computes.
-std::string CudaEngine::fused_members(int layer) const {
+// What the rewrites made of a layer, for its profile row: " (fused 4+2)", " (layer 148's conv)", ...
+std::string CudaEngine::rewrite_note(int layer) const {
   for (const ir::SiblingFusion& f : fusions_)
     if (f.conv == layer) return " (fused " + members_text(f) + ")";
+  for (const ir::UpsampleSwap& w : swaps_) {
+    if (w.upsample == layer) return " (layer " + std::to_string(w.conv) + "'s conv, before the upsample)";
+    if (w.conv == layer) return " (layer " + std::to_string(w.upsample) + "'s upsample, after the conv)";
+  }
   return "";
 }
 
 std::vector<LayerTiming> CudaEngine::take_profile() {
   std::vector<LayerTiming> out;
   for (const auto& [layer, ms] : profile_ms_)
-    out.push_back({layer, layer_name(net_.layers[layer]) + fused_members(layer), profile_runs_ ? ms / profile_runs_ : 0});
+    out.push_back({layer, layer_name(net_.layers[layer]) + rewrite_note(layer), profile_runs_ ? ms / profile_runs_ : 0});
   profile_ms_.clear();
   profile_runs_ = 0;
   return out;

@@ -85,7 +85,7 @@ std::string plan_path(const std::string& cache_dir, const Network& net, Precisio
   // each rebuilding the other's (the key in the header still guards everything else).
   if (!sparsity) name += "-sparsity-off";
   for (const char* var : {"LIGHTNET_CUDNN_HEUR", "LIGHTNET_CUDA_CONCAT", "LIGHTNET_CUDA_CONV", "LIGHTNET_CUDA_INT8",
-                          "LIGHTNET_CUDA_FUSE_SIBLINGS"})
+                          "LIGHTNET_CUDA_FUSE_SIBLINGS", "LIGHTNET_CUDA_SWAP_UPSAMPLE"})
     if (const char* v = std::getenv(var)) {
       std::string word = std::string(var).substr(std::string(var).rfind('_') + 1) + "-" + v;
       for (char& c : word) c = std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? std::tolower(c) : '_';

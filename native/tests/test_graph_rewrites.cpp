@@ -1,6 +1,7 @@
-// Horizontal fusion of sibling convolutions (ir/sibling_fusion.h): which layers fuse, in which channel order,
-// and that the rewritten network computes the same tensors as the original. The truth is the original network
-// run by the CPU executors (the plain reference one on a small ELAN block, oneDNN on the LightNet cfgs).
+// The CUDA engine's exact graph rewrites: horizontal fusion of sibling convolutions (ir/sibling_fusion.h) and
+// pointwise convolutions moved before nearest upsamples (ir/upsample_reorder.h). Which layers change, how, and
+// that the rewritten network computes the same tensors as the original. The truth is the original network run
+// by the CPU executors (the plain reference one on small blocks, oneDNN on the LightNet cfgs).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "cpu/executor.h"
 #include "cpu_test_util.h"
 #include "ir/sibling_fusion.h"
+#include "ir/upsample_reorder.h"
 #include "lightnet/model_loader.h"
 
 namespace lightnet {
@@ -36,31 +38,36 @@ std::vector<std::vector<float>> outputs_of(const Network& net, const std::vector
   return out;
 }
 
-// Every original layer's output (a fused member's through its view) equals the original network's.
-void expect_same_tensors(const Network& original, const Network& fused, const std::vector<SiblingFusion>& fusions,
+// Every original layer's output equals the rewritten network's output at where[layer] (skip: -1).
+void expect_same_tensors(const Network& original, const Network& rewritten, const std::vector<int>& where,
                          bool reference, double tolerance) {
-  std::vector<int> where(original.layers.size());
-  for (size_t i = 0; i < where.size(); ++i) where[i] = int(i);
-  for (const SiblingFusion& f : fusions)
-    for (size_t k = 0; k < f.members.size(); ++k) where[f.members[k]] = f.views[k];
   std::vector<int> before, after;
   for (const Layer& l : original.layers) {
     if (l.type == LayerType::Yolo || l.type == LayerType::Softmax) continue;  // heads: their sources are compared
-    // The route that now holds the first sibling's output was an alias of the shared input (compared there).
-    bool moved = false;
-    for (const SiblingFusion& f : fusions)
-      for (size_t k = 0; k < f.members.size(); ++k) moved = moved || (f.members[k] == f.conv && f.views[k] == l.index);
-    if (moved) continue;
+    if (where[l.index] < 0) continue;
     before.push_back(l.index);
     after.push_back(where[l.index]);
   }
   const auto want = outputs_of(original, before, reference);
-  const auto got = outputs_of(fused, after, reference);
+  const auto got = outputs_of(rewritten, after, reference);
   for (size_t i = 0; i < before.size(); ++i) {
     ASSERT_EQ(got[i].size(), want[i].size()) << "layer " << before[i];
     const auto d = testing::compare(got[i].data(), want[i].data(), want[i].size());
-    EXPECT_LT(d.relative(), tolerance) << "layer " << before[i] << " (now " << after[i] << ")";
+    EXPECT_LE(d.relative(), tolerance) << "layer " << before[i] << " (now " << after[i] << ")";
   }
+}
+
+// Where each original layer's output is after sibling fusion: a member's at its view; the route that now holds
+// the first member's output was an alias of the shared input (compared there).
+std::vector<int> after_fusion(const Network& original, const std::vector<SiblingFusion>& fusions) {
+  std::vector<int> where(original.layers.size());
+  for (size_t i = 0; i < where.size(); ++i) where[i] = int(i);
+  for (const SiblingFusion& f : fusions)
+    for (size_t k = 0; k < f.members.size(); ++k)
+      if (f.members[k] == f.conv) where[f.views[k]] = -1;
+  for (const SiblingFusion& f : fusions)
+    for (size_t k = 0; k < f.members.size(); ++k) where[f.members[k]] = f.views[k];
+  return where;
 }
 
 // An ELAN block as the LightNet cfgs write it, plus a three-way group and a look-alike that must stay apart.
@@ -118,7 +125,7 @@ TEST(SiblingFusion, FusesAnElanPairInTheConcatsChannelOrder) {
   EXPECT_EQ(fused.layers[k.s0].as<ConvParams>().filters, 24);
   EXPECT_EQ(fused.layers[k.leaky].type, LayerType::Convolutional);
   EXPECT_EQ(fused.layers[k.leaky].as<ConvParams>().filters, 8);
-  expect_same_tensors(k.net, fused, fusions, /*reference=*/true, 1e-6);
+  expect_same_tensors(k.net, fused, after_fusion(k.net, fusions), /*reference=*/true, 1e-6);
 }
 
 TEST(SiblingFusion, LeavesSiblingsWithoutAFreeRouteAndHeadsAlone) {
@@ -169,7 +176,7 @@ TEST_P(SiblingFusionCfg, SameTensorsAsTheOriginal) {
   for (const SiblingFusion& f : fusions) merged += f.members.size() - 1;
   EXPECT_EQ(size_t(convs_before - convs_after), merged);
   EXPECT_DOUBLE_EQ(fused.gflops(), net.gflops());
-  expect_same_tensors(net, fused, fusions, /*reference=*/false, 1e-5);
+  expect_same_tensors(net, fused, after_fusion(net, fusions), /*reference=*/false, 1e-5);
 }
 
 INSTANTIATE_TEST_SUITE_P(LightNet, SiblingFusionCfg,
@@ -178,6 +185,60 @@ INSTANTIATE_TEST_SUITE_P(LightNet, SiblingFusionCfg,
                          [](const ::testing::TestParamInfo<CfgCase>& i) {
                            return std::string(i.param.groups == 10 ? "detection" : "det_semaseg");
                          });
+
+TEST(UpsampleReorder, MovesA1x1ConvBeforeItsUpsample) {
+  NetBuilder n({8, 10, 12});
+  const int x = n.conv(-1, 16, 3, 1, Activation::Relu);
+  const int up = n.upsample(2);
+  const int conv = n.conv(up, 8, 1, 1, Activation::Leaky);
+  const int conv3 = n.conv(conv, 8, 3, 1, Activation::Relu);
+  n.upsample(2);  // read by a 3x3 conv: stays
+  n.conv(n.last(), 8, 3, 1, Activation::Relu);
+  const int up3 = n.upsample(3);  // read by a 1x1 conv and a route: stays
+  n.conv(up3, 4, 1, 1, Activation::Linear);
+  n.route({up3, n.last()});
+  Network net = n.net;
+  const auto swaps = ir::move_pointwise_convs_before_upsamples(net);
+  ASSERT_EQ(swaps.size(), 1u);
+  EXPECT_EQ(swaps[0].upsample, up);
+  EXPECT_EQ(swaps[0].conv, conv);
+  const Layer& small = net.layers[up];
+  ASSERT_EQ(small.type, LayerType::Convolutional);
+  EXPECT_EQ(small.inputs, std::vector<int>{x});
+  EXPECT_EQ(small.output, (Shape{8, 10, 12}));
+  EXPECT_DOUBLE_EQ(small.flops * 4, n.net.layers[conv].flops);
+  EXPECT_EQ(small.weights, n.net.layers[conv].weights);
+  EXPECT_EQ(net.layers[conv].type, LayerType::Upsample);
+  EXPECT_EQ(net.layers[conv].output, (Shape{8, 20, 24}));
+  EXPECT_EQ(net.layers[conv3].inputs, std::vector<int>{conv});
+  // Same tensors at every index but the upsample's, whose old value (x upsampled) no longer exists.
+  std::vector<int> where(n.net.layers.size());
+  for (size_t i = 0; i < where.size(); ++i) where[i] = int(i);
+  where[up] = -1;
+  expect_same_tensors(n.net, net, where, /*reference=*/true, 0);  // bit for bit
+}
+
+TEST(UpsampleReorder, LightNetSegmentationDecoderSameMask) {
+  const std::string path = std::string(LIGHTNET_SHARED_DIR) + "/models/lightnet/lightNet-BDD100K-det-semaseg-1280x960.cfg";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
+  Network net = load_cfg(path);
+  randomize_weights(net, 4);
+  Network swapped = net;
+  const auto swaps = ir::move_pointwise_convs_before_upsamples(swapped);
+  ASSERT_EQ(swaps.size(), 2u);
+  EXPECT_EQ(swaps[0].upsample, 147);
+  EXPECT_EQ(swaps[0].conv, 148);
+  EXPECT_EQ(swaps[1].upsample, 150);
+  EXPECT_EQ(swaps[1].conv, 151);
+  EXPECT_LT(swapped.gflops(), net.gflops());
+  std::vector<int> where(net.layers.size());
+  for (size_t i = 0; i < where.size(); ++i) where[i] = int(i);
+  for (const ir::UpsampleSwap& s : swaps) where[s.upsample] = -1;
+  expect_same_tensors(net, swapped, where, /*reference=*/false, 1e-6);
+  // The detection cfg's upsamples feed concats: nothing moves.
+  Network det = load_cfg(std::string(LIGHTNET_SHARED_DIR) + "/models/lightnet/lightNet-BDD100K-1280x960.cfg");
+  EXPECT_TRUE(ir::move_pointwise_convs_before_upsamples(det).empty());
+}
 
 }  // namespace
 }  // namespace lightnet
