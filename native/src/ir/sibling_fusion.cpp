@@ -55,15 +55,17 @@ std::vector<int> channel_order(const Network& net, const std::vector<int>& membe
 std::vector<SiblingFusion> fuse_sibling_convs(Network& net) {
   const int n = int(net.layers.size());
   std::vector<SiblingFusion> fused;
-  std::vector<bool> taken(n, false);
-  for (int a = 0; a < n; ++a) {
-    std::vector<std::vector<int>> readers(n);  // (again after every fusion: it rewires layers)
+  std::vector<bool> taken(n, false), head(n, false);
+  for (const Head& h : net.heads) head[h.source] = head[h.layer] = true;
+  std::vector<std::vector<int>> readers;
+  auto find_readers = [&] {  // (again after every fusion: it rewires layers)
+    readers.assign(n, {});
     for (const Layer& l : net.layers)
       for (int j : l.inputs)
         if (j >= 0) readers[j].push_back(l.index);
-    std::vector<bool> head(n, false);
-    for (const Head& h : net.heads) head[h.source] = head[h.layer] = true;
-
+  };
+  find_readers();
+  for (int a = 0; a < n; ++a) {
     const Layer& first = net.layers[a];
     if (taken[a] || head[a] || !fusable(first)) continue;
     const int tensor = tensor_of(net, first.inputs.at(0));
@@ -120,6 +122,7 @@ std::vector<SiblingFusion> fuse_sibling_convs(Network& net) {
     }
     net.layers[a] = std::move(conv);
     fused.push_back(std::move(record));
+    find_readers();
   }
   return fused;
 }
