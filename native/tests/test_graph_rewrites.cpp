@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/env_switch.h"
 #include "cpu/executor.h"
 #include "cpu_test_util.h"
 #include "ir/sibling_fusion.h"
@@ -238,6 +239,26 @@ TEST(UpsampleReorder, LightNetSegmentationDecoderSameMask) {
   // The detection cfg's upsamples feed concats: nothing moves.
   Network det = load_cfg(std::string(LIGHTNET_SHARED_DIR) + "/models/lightnet/lightNet-BDD100K-1280x960.cfg");
   EXPECT_TRUE(ir::move_pointwise_convs_before_upsamples(det).empty());
+}
+
+// The rewrites' switches (LIGHTNET_CUDA_FUSE_SIBLINGS, LIGHTNET_CUDA_SWAP_UPSAMPLE) take 0 or 1 only.
+TEST(GraphRewriteSwitch, ZeroOneOrAnErrorNamingTheVariable) {
+  const char* name = "LIGHTNET_TEST_SWITCH";
+  ::unsetenv(name);
+  EXPECT_TRUE(env_switch(name, true));
+  EXPECT_FALSE(env_switch(name, false));
+  ::setenv(name, "0", 1);
+  EXPECT_FALSE(env_switch(name, true));
+  ::setenv(name, "1", 1);
+  EXPECT_TRUE(env_switch(name, false));
+  ::setenv(name, "off", 1);
+  try {
+    env_switch(name, true);
+    ADD_FAILURE() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "LIGHTNET_TEST_SWITCH: expected 0 or 1, found \"off\"");
+  }
+  ::unsetenv(name);
 }
 
 }  // namespace

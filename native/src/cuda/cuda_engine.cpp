@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "common/env_switch.h"
 #include "cuda/cuda_check.h"
 #include "cuda/cudnn_conv.h"
 #include "cuda/cudnn_graph_conv.h"
@@ -178,10 +179,9 @@ class CudaEngine final : public Engine {
     // LIGHTNET_CUDA_SWAP_UPSAMPLE=0 keep the cfg's layers (to compare). Not in INT8 engines: their activation
     // ranges belong to the layers as loaded.
     if (!int8_engine_) {
-      auto off = [](const char* var) { const char* v = std::getenv(var); return v && std::string(v) == "0"; };
       loaded_ = net_;
-      if (!off("LIGHTNET_CUDA_FUSE_SIBLINGS")) fusions_ = ir::fuse_sibling_convs(net_);
-      if (!off("LIGHTNET_CUDA_SWAP_UPSAMPLE")) swaps_ = ir::move_pointwise_convs_before_upsamples(net_);
+      if (env_switch("LIGHTNET_CUDA_FUSE_SIBLINGS", true)) fusions_ = ir::fuse_sibling_convs(net_);
+      if (env_switch("LIGHTNET_CUDA_SWAP_UPSAMPLE", true)) swaps_ = ir::move_pointwise_convs_before_upsamples(net_);
       if (!rewritten()) loaded_ = Network{};
       if (!fusions_.empty()) log_line(describe_fusions(fusions_));
       for (const ir::UpsampleSwap& w : swaps_)
