@@ -888,6 +888,48 @@ TEST(CudaEngine, Int8HeadsMatchCpuInt8) {
   }
 }
 
+// An INT8 engine in which no layer runs int8 (here none can: the own int8 kernels need input channels in 16s)
+// is an FP16 engine, sibling convs fused as there, from a fresh build and from its cached plan alike.
+TEST(CudaEngine, Int8EngineWithoutInt8LayersRunsRewritten) {
+  REQUIRE_GPU();
+  NetBuilder b(3, 32, 48);
+  const int x = b.conv(-1, 8, 3, 1, 1, 1, Activation::Relu);
+  const int a = b.conv(x, 8, 1, 1, 1, 1, Activation::Relu);
+  const int r = b.route({x});
+  const int s = b.conv(r, 8, 1, 1, 1, 1, Activation::Relu);  // a's sibling
+  const int c = b.conv(s, 8, 3, 1, 1, 1, Activation::Relu);
+  const int cat = b.route({c, s, a});
+  b.yolo(b.conv(cat, 3 * (5 + 2), 1, 1, 1, 1, Activation::Logistic), yolo_params(true));
+  const Network net = b.net;
+  const std::string dir = std::string(LIGHTNET_TEST_TMP) + "/cuda_int8_rewrites";
+  std::filesystem::remove_all(dir);
+  BuildOptions o;
+  o.backend = "cuda";
+  o.precision = Precision::INT8;
+  o.clip_value = 4;
+  o.quantize_first_layer = true;
+  o.sparsity = false;
+  o.profile = true;
+  o.cache_dir = dir;
+  auto input = random_input(net, 1, 17);
+  std::vector<Tensor> first;
+  for (const char* when : {"fresh", "cached"}) {
+    testing::internal::CaptureStderr();
+    auto e = build_engine(net, o);
+    const std::string log = testing::internal::GetCapturedStderr();
+    EXPECT_NE(log.find("sibling convs fused"), std::string::npos) << when << ": " << log;
+    EXPECT_EQ(e->network().layers[s].type, LayerType::Convolutional) << when;  // as loaded
+    expect_heads_match(net, *e, 1, 2e-2, 17);
+    auto heads = e->forward(input.data(), 1);
+    bool fused_row = false;
+    for (const auto& t : e->take_profile()) fused_row |= t.name.find("(fused") != std::string::npos;
+    EXPECT_TRUE(fused_row) << when;
+    if (first.empty()) first = heads;
+    else for (size_t k = 0; k < heads.size(); ++k) EXPECT_EQ(heads[k].data, first[k].data) << "head " << k;
+  }
+  EXPECT_GE(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+}
+
 TEST(CudaEngine, BadInputIsAnErrorNotACrash) {
   REQUIRE_GPU();
   Network net = test_network();

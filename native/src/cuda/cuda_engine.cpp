@@ -174,20 +174,8 @@ class CudaEngine final : public Engine {
       });
       int8_engine_ = quant_.any_int8();
     }
-    // Exact graph rewrites (ir/): sibling convolutions (same input and geometry) run as one; 1x1 convolutions
-    // reading a nearest upsample run before it, on the small map. LIGHTNET_CUDA_FUSE_SIBLINGS=0 and
-    // LIGHTNET_CUDA_SWAP_UPSAMPLE=0 keep the cfg's layers (to compare). Not in INT8 engines: their activation
-    // ranges belong to the layers as loaded.
-    if (!int8_engine_) {
-      loaded_ = net_;
-      if (env_switch("LIGHTNET_CUDA_FUSE_SIBLINGS", true)) fusions_ = ir::fuse_sibling_convs(net_);
-      if (env_switch("LIGHTNET_CUDA_SWAP_UPSAMPLE", true)) swaps_ = ir::move_pointwise_convs_before_upsamples(net_);
-      if (!rewritten()) loaded_ = Network{};
-      if (!fusions_.empty()) log_line(describe_fusions(fusions_));
-      for (const ir::UpsampleSwap& w : swaps_)
-        log_line("layer " + std::to_string(w.conv) + " (1x1 conv) runs before upsample " + std::to_string(w.upsample) +
-                 ", on the small map (LIGHTNET_CUDA_SWAP_UPSAMPLE=0 keeps the cfg's order)");
-    }
+    // The rewrites (apply_rewrites) wait in INT8 engines until build() knows that no layer runs int8.
+    if (!int8_engine_) apply_rewrites();
     if (dt_ == DType::F16 && options_.sparsity) {
       std::string why;
       sparse_ = make_sparse_context(why);
@@ -273,12 +261,15 @@ class CudaEngine final : public Engine {
   void run_network(int batch);
   void upload_image(const ImageView& im, int slot);
   std::string rewrite_note(int layer) const;
+  void apply_rewrites();
+  void undo_rewrites();
 
   Network net_;     // as it runs: sibling convolutions fused, 1x1 convs before upsamples
   Network loaded_;  // as loaded, where the rewrites changed net_
   std::vector<ir::SiblingFusion> fusions_;
   std::vector<ir::UpsampleSwap> swaps_;
   bool rewritten() const { return !fusions_.empty() || !swaps_.empty(); }
+  bool rewrites_applied_ = false;
   BuildOptions options_;
   DType dt_;
   // LIGHTNET_CUDA_CONV=own|cudnn restricts the per-layer choice (to compare); auto times both.
@@ -441,8 +432,9 @@ void CudaEngine::build(const ProgressCallback& progress) {
     concat_in_place = v == "inplace";
   }
   if (cached) concat_in_place = cached->concat_in_place, in_place_producers_ = cached->in_place_producers;
-  // A plan that found no layer faster in int8 is an FP16 engine in layout too (below).
-  if (cached && int8_engine_ && cached->int8_layers.empty()) int8_engine_ = false;
+  // A plan that found no layer faster in int8 is an FP16 engine in layout (below) and rewrites too (its choices
+  // are the rewritten network's).
+  if (cached && int8_engine_ && cached->int8_layers.empty()) int8_engine_ = false, apply_rewrites();
   // INT8 engines concatenate in place: a copying concat is FP16 only, so every tensor it touches would be too.
   const bool fp16_concat_in_place = concat_in_place;
   if (int8_engine_) concat_in_place = true;
@@ -451,6 +443,7 @@ void CudaEngine::build(const ProgressCallback& progress) {
     log_line("no INT8-planned layer ran faster in int8 here: FP16 activations and FP16's concat layout");
     int8_engine_ = false;
     concat_in_place = fp16_concat_in_place;
+    apply_rewrites();
     ok = build_convs(nullptr, concat_in_place, progress);
   }
   const char* int8_env = std::getenv("LIGHTNET_CUDA_INT8");
@@ -462,6 +455,7 @@ void CudaEngine::build(const ProgressCallback& progress) {
     const float mixed_ms = time_network();
     int8_engine_ = false;
     const std::vector<int> mixed_layers = std::exchange(int8_layers_, {});
+    apply_rewrites();  // the FP16 engine as FP16 engines run
     ok = build_convs(nullptr, fp16_concat_in_place, progress);
     const float fp16_ms = ok ? time_network() : 1e30f;
     log_line("int8 engine: " + std::to_string(mixed_layers.size()) + " int8 layers, in-place concat: " +
@@ -470,6 +464,7 @@ void CudaEngine::build(const ProgressCallback& progress) {
     if (mixed_ms < fp16_ms) {
       int8_engine_ = true;
       concat_in_place = true;
+      undo_rewrites();  // the int8 layers' ranges and choices are the loaded network's
       ok = build_convs(&mixed, concat_in_place, progress);
       tuned_from_cache_ = false;  // (the plan is still saved below)
     } else {
@@ -1193,6 +1188,30 @@ void CudaEngine::run_network(int batch) {
     profile_ms_[p.steps[i].layer] += ms;
   }
   ++profile_runs_;
+}
+
+// Exact graph rewrites (ir/): sibling convolutions (same input and geometry) run as one; 1x1 convolutions
+// reading a nearest upsample run before it, on the small map. LIGHTNET_CUDA_FUSE_SIBLINGS=0 and
+// LIGHTNET_CUDA_SWAP_UPSAMPLE=0 keep the cfg's layers (to compare). FP16 and FP32 engines, and INT8 engines
+// once no layer runs int8 in them: int8 activation ranges belong to the layers as loaded.
+void CudaEngine::apply_rewrites() {
+  if (rewrites_applied_) return;
+  rewrites_applied_ = true;
+  loaded_ = net_;
+  if (env_switch("LIGHTNET_CUDA_FUSE_SIBLINGS", true)) fusions_ = ir::fuse_sibling_convs(net_);
+  if (env_switch("LIGHTNET_CUDA_SWAP_UPSAMPLE", true)) swaps_ = ir::move_pointwise_convs_before_upsamples(net_);
+  if (!rewritten()) loaded_ = Network{};
+  if (!fusions_.empty()) log_line(describe_fusions(fusions_));
+  for (const ir::UpsampleSwap& w : swaps_)
+    log_line("layer " + std::to_string(w.conv) + " (1x1 conv) runs before upsample " + std::to_string(w.upsample) +
+             ", on the small map (LIGHTNET_CUDA_SWAP_UPSAMPLE=0 keeps the cfg's order)");
+}
+
+void CudaEngine::undo_rewrites() {
+  if (rewritten()) net_ = std::exchange(loaded_, Network{});
+  fusions_.clear();
+  swaps_.clear();
+  rewrites_applied_ = false;
 }
 
 // What the rewrites made of a layer, for its profile row: " (fused 4+2)", " (layer 148's conv)", ...

@@ -19,8 +19,9 @@ namespace lightnet::cuda {
 namespace {
 
 constexpr const char* kMagic = "lightnet-cuda-plan";
-constexpr int kFormat = 7;  // 3: own kernels (ConvChoice::own); 4: int8 layers; 5: sparse; 6: resident 3x3;
-                            // 7: in-place concat producers, and the own kernels' new epilogues (timings changed)
+constexpr int kFormat = 8;  // 3: own kernels (ConvChoice::own); 4: int8 layers; 5: sparse; 6: resident 3x3;
+                            // 7: in-place concat producers, and the own kernels' new epilogues (timings changed);
+                            // 8: INT8 plans without int8 layers hold the rewritten network's choices
 
 using Hasher = Fnv1a;
 
