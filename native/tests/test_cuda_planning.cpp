@@ -179,6 +179,9 @@ void verify(const Network& net, const MemoryPlan& plan, const std::vector<cuda::
   std::map<int, int> step_of;  // layer → step
   for (size_t k = 0; k < steps.size(); ++k) {
     ASSERT_EQ(steps[k].layer, want[k].layer) << "step " << k;
+    ASSERT_EQ(steps[k].writes.size(), want[k].writes.size()) << "step " << k;
+    ASSERT_EQ(steps[k].copies.size(), net.layers[steps[k].layer].type == LayerType::Route ? want[k].writes.size() : 0)
+        << "step " << k;
     step_of[steps[k].layer] = int(k);
   }
   ASSERT_LE(s.lanes, max_lanes);
@@ -205,6 +208,19 @@ void verify(const Network& net, const MemoryPlan& plan, const std::vector<cuda::
     for (int p : want[k].producers)
       EXPECT_TRUE(hb[k][step_of.at(p)]) << "layer " << want[k].layer << " may start before layer " << p
                                         << " it reads";
+  // In launch order, nothing overwrites what a launch reads between its producer and it: the arena's reuse of
+  // bytes must follow the order the launches are issued in, since the lanes only keep that order.
+  for (size_t k = 0; k < want.size(); ++k)
+    for (int producer : want[k].producers) {
+      const int p = step_of.at(producer);
+      for (int m = p + 1; m < int(k); ++m)
+        for (const Bytes& w : want[m].writes)
+          for (const Bytes& v : want[p].writes)
+            for (const Bytes& r : want[k].reads)
+              EXPECT_FALSE(share_bytes(w, v, plan) && share_bytes(w, r, plan) && share_bytes(v, r, plan))
+                  << "layer " << want[m].layer << " overwrites what layer " << want[k].layer << " reads from layer "
+                  << producer;
+    }
   // The join: the engine's stream follows every step once it has waited for the joins.
   std::vector<bool> done(want.size(), false);
   int last0 = -1;

@@ -985,13 +985,11 @@ void CudaEngine::add_steps(Program& p, int batch) {
   // The lanes first: a step's closure binds its lane's scratch.
   const std::vector<NetworkStep> planned = network_steps(net_, plan_);
   p.schedule = schedule_lanes(planned, plan_, lanes_);
-  std::vector<int> lane_of(net_.layers.size(), -1);
-  for (size_t k = 0; k < planned.size(); ++k) lane_of[planned[k].layer] = p.schedule.steps[k].lane;
   const cudaStream_t home = stream_;
-  for (const Layer& l : net_.layers) {
-    if (plan_.writes_in_place[l.index]) continue;
+  for (size_t step = 0; step < planned.size(); ++step) {
+    const Layer& l = net_.layers[planned[step].layer];
     const View out = view_of(l.index, batch);
-    const int lane = std::max(lane_of[l.index], 0);
+    const int lane = p.schedule.steps[step].lane;
     switch (l.type) {
       case LayerType::Convolutional: {
         const View in = view_of(l.inputs[0], batch);
@@ -1043,20 +1041,18 @@ void CudaEngine::add_steps(Program& p, int batch) {
         Placement full = pl;  // the whole concat (a groups route reads a slice of it)
         full.channel_offset -= rp.group_id * pl.c;
         full.c = pl.c * rp.groups;
+        std::vector<int> input_offset;
+        int offset = 0;
+        for (int j : l.inputs) input_offset.push_back(offset), offset += (j < 0 ? plan_.input : plan_.layers[j]).c;
         std::vector<View> srcs;
         std::vector<int> offsets, upsample;
-        int offset = 0;
-        for (int j : l.inputs) {
-          const Placement& src = j < 0 ? plan_.input : plan_.layers[j];
-          if (!(src.storage == full.storage && src.channel_offset == full.channel_offset + offset)) {
-            const bool fused = j >= 0 && plan_.upsample_fused[j];  // read the upsample's input instead
-            srcs.push_back(fused ? view_of(net_.layers[j].inputs.at(0), batch) : view(src, batch));
-            upsample.push_back(fused ? net_.layers[j].as<UpsampleParams>().stride : 1);
-            offsets.push_back(offset);
-          }
-          offset += src.c;
+        for (int q : planned[step].copies) {
+          const int j = l.inputs[q];
+          const bool fused = j >= 0 && plan_.upsample_fused[j];  // read the upsample's input instead
+          srcs.push_back(fused ? view_of(net_.layers[j].inputs.at(0), batch) : view_of(j, batch));
+          upsample.push_back(fused ? net_.layers[j].as<UpsampleParams>().stride : 1);
+          offsets.push_back(input_offset[q]);
         }
-        if (srcs.empty()) break;  // every input already sits in place (plan_.concat_done): nothing to launch
         View dst = view(full, batch);
         DType dt = dt_;
         p.steps.push_back({l.index, [=](cudaStream_t s) {
@@ -1098,12 +1094,9 @@ void CudaEngine::add_steps(Program& p, int batch) {
         throw std::logic_error("layer " + std::to_string(l.index) + ": " + to_string(l.type) + " has no CUDA step");
     }
   }
-  // The schedule was made for network_steps(): it must describe exactly these launches.
-  bool same = p.steps.size() == planned.size();
-  for (size_t k = 0; same && k < planned.size(); ++k) same = p.steps[k].layer == planned[k].layer;
-  if (!same)
+  if (p.steps.size() != planned.size())  // every planned step launches exactly once
     throw std::logic_error("the engine launches " + std::to_string(p.steps.size()) + " steps, the lane schedule has " +
-                           std::to_string(planned.size()) + " (network_steps out of step with add_steps)");
+                           std::to_string(planned.size()));
 }
 
 // Issues the program's steps on their lanes: the other lanes fork from the engine's stream, wait for the events

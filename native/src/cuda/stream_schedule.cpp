@@ -41,12 +41,14 @@ std::vector<NetworkStep> network_steps(const Network& net, const MemoryPlan& pla
         const Placement& pl = plan.layers[l.index];
         const int full_offset = pl.channel_offset - rp.group_id * pl.c;
         int offset = 0;
-        for (int j : l.inputs) {
+        for (size_t q = 0; q < l.inputs.size(); ++q) {
+          const int j = l.inputs[q];
           const Placement& src = placement_of(j);
           if (!(src.storage == pl.storage && src.channel_offset == full_offset + offset)) {
             const bool fused = j >= 0 && plan.upsample_fused[j];
             step.reads.push_back(region_of(fused ? placement_of(net.layers[j].inputs.at(0)) : src));
             step.writes.push_back({pl.storage, full_offset + offset, full_offset + offset + src.c});
+            step.copies.push_back(int(q));
           }
           offset += src.c;
         }

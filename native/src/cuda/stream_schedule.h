@@ -23,6 +23,7 @@ struct NetworkStep {
   int layer = -1;
   std::vector<Region> reads;
   std::vector<Region> writes;  // one region, or one per copied input of a concat
+  std::vector<int> copies;     // a concat's step: the positions (in its input list) of the inputs it copies
 };
 
 // The steps CudaEngine::add_steps launches, in launch order: none for in-place views (writes_in_place), fused
