@@ -865,7 +865,7 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
   };
   if (own && (conv_kernels_ == ConvKernels::Own || int8_io)) return take_own();
   auto graph = std::make_unique<GraphConv>(l, in.c, dt_);
-  int g = graph->prepare(cudnn_, in, out, -1, workspace_.get(), limit, stream_);
+  int g = graph->prepare(cudnn_, in, out, -1, workspace_.get(), limit, stream_, time);
   if (g >= 0) {
     auto pack = graph->bind(in, out, workspace_.get());
     graph_ms = time([&] { graph->run(cudnn_, *pack, in, out, stream_); });
@@ -888,8 +888,10 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
     }
   }
   if (verbose_tuning_)
-    log_line("layer " + layer_name(l) + ": cudnn graph " + std::to_string(graph_ms * 1000) + " us, legacy " +
-             std::to_string(legacy_ms * 1000) + " us");
+    log_line("layer " + layer_name(l) + ": cudnn graph " + std::to_string(graph_ms * 1000) + " us (config " +
+             std::to_string(g) + ", " + std::to_string(graph->tuning().timed) + " of " +
+             std::to_string(graph->tuning().configs) + " timed, " + std::to_string(graph->tuning().nondeterministic) +
+             " nondeterministic skipped), legacy " + std::to_string(legacy_ms * 1000) + " us");
   const float dense_ms = std::min(own_ms, std::min(graph_ms, legacy_ms));
   // 2:4-sparse weights: the sparse tensor cores where they beat the fastest dense kernel.
   if (sparse_ && !int8_io && l.as<ConvParams>().sparse && SparseConv::supports(l, in.c, dt_)) {

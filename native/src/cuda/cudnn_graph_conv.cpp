@@ -13,7 +13,25 @@ namespace lightnet::cuda {
 namespace {
 
 enum Uid : int64_t { kX = 1, kW = 2, kB = 3, kY = 4, kConvOut = 5, kBiasOut = 6 };
-constexpr int kMaxTimedCandidates = 5;
+
+// How many of cuDNN's configs (in its heuristic's order) are timed per layer: LIGHTNET_CUDNN_CANDIDATES, 20 by
+// default, of which at most kMaxCompiledCandidates compile their kernel when finalized (runtime fusion: on a
+// fresh machine, whose CUDA JIT cache is cold, each such compile costs the build a noticeable moment). On the
+// H200, timing them as the network runs and 20 instead of 5 took 3–4 % off the networks (BENCHMARKS.md,
+// session 10), several of the picks lying beyond the first five.
+constexpr int kMaxCompiledCandidates = 5;
+int max_timed_candidates() {
+  static const int n = [] {
+    const char* e = std::getenv("LIGHTNET_CUDNN_CANDIDATES");
+    if (!e) return 20;
+    char* end = nullptr;
+    const long v = std::strtol(e, &end, 10);
+    if (*e == '\0' || *end != '\0' || v < 1 || v > 1000)
+      throw std::invalid_argument(std::string("LIGHTNET_CUDNN_CANDIDATES: expected 1..1000, found \"") + e + "\"");
+    return int(v);
+  }();
+  return n;
+}
 
 cudnnDataType_t cudnn_type(DType dt) { return dt == DType::F32 ? CUDNN_DATA_FLOAT : CUDNN_DATA_HALF; }
 
@@ -87,6 +105,23 @@ bool has_note(const BackendDesc& cfg, cudnnBackendNumericalNote_t note) {
     return true;
   for (int64_t i = 0; i < n; ++i)
     if (notes[i] == note) return true;
+  return false;
+}
+
+// True when the engine behind `cfg` compiles its kernel at finalize time (or cuDNN cannot say).
+bool compiles_at_runtime(const BackendDesc& cfg) {
+  BackendDesc engine(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
+  cudnnBackendDescriptor_t e = engine.get();
+  int64_t n = 0;
+  if (cudnnBackendGetAttribute(cfg.get(), CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &n, &e) !=
+      CUDNN_STATUS_SUCCESS)
+    return true;
+  cudnnBackendBehaviorNote_t notes[CUDNN_BEHAVIOR_NOTE_TYPE_COUNT];
+  if (cudnnBackendGetAttribute(e, CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE, CUDNN_TYPE_BEHAVIOR_NOTE,
+                               CUDNN_BEHAVIOR_NOTE_TYPE_COUNT, &n, notes) != CUDNN_STATUS_SUCCESS)
+    return true;
+  for (int64_t i = 0; i < n; ++i)
+    if (notes[i] == CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION) return true;
   return false;
 }
 
@@ -232,7 +267,7 @@ std::vector<BackendDesc> GraphConv::candidates(cudnnHandle_t h, const View& in, 
 }
 
 int GraphConv::prepare(cudnnHandle_t h, const View& in, const View& out, int choice, void* workspace, size_t ws_limit,
-                       cudaStream_t s) {
+                       cudaStream_t s, const Timer& timer) {
   plans_.erase(in.n);
   bool epilogue = false;
   std::vector<BackendDesc> keep;
@@ -244,11 +279,18 @@ int GraphConv::prepare(cudnnHandle_t h, const View& in, const View& out, int cho
   }
   struct Made { int index; BackendDesc plan; size_t ws; };
   std::vector<Made> made;
-  for (int i = 0; i < int(cfgs.size()) && int(made.size()) < (choice >= 0 ? 1 : kMaxTimedCandidates); ++i) {
+  if (choice < 0) tuning_ = Tuning{int(cfgs.size()), 0, 0};
+  int compiled_made = 0;  // timed configs that compiled their kernel
+  for (int i = 0; i < int(cfgs.size()) && int(made.size()) < (choice >= 0 ? 1 : max_timed_candidates()); ++i) {
     if (choice >= 0 && i != choice) continue;
     if (dt_ == DType::F32 && has_note(cfgs[i], CUDNN_NUMERICAL_NOTE_TENSOR_CORE)) continue;  // no TF32 in FP32
     // Same input, same output, run after run (replayed bags compare): no engine that sums in a racy order.
-    if (has_note(cfgs[i], CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC)) continue;
+    if (has_note(cfgs[i], CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC)) {
+      tuning_.nondeterministic += choice < 0;
+      continue;
+    }
+    const bool compiled = choice < 0 && compiles_at_runtime(cfgs[i]);
+    if (compiled && compiled_made >= kMaxCompiledCandidates) continue;
     BackendDesc plan(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
     cudnnBackendDescriptor_t cfg = cfgs[i].get();
     if (cudnnBackendSetAttribute(plan.get(), CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &h) ||
@@ -261,10 +303,12 @@ int GraphConv::prepare(cudnnHandle_t h, const View& in, const View& out, int cho
         size_t(ws) > ws_limit)
       continue;
     made.push_back({i, std::move(plan), size_t(ws)});
+    compiled_made += compiled;
   }
   if (made.empty()) return -1;
+  if (choice < 0) tuning_.timed = int(made.size());
 
-  // Time each candidate on the real buffers (one warm-up, then the best of three).
+  // Time each candidate on the real buffers: with the timer, or one warm-up, then the best of three.
   int best = -1;
   float best_ms = 0;
   cudaEvent_t a, b;
@@ -278,8 +322,12 @@ int GraphConv::prepare(cudnnHandle_t h, const View& in, const View& out, int cho
     plans_[in.n] = std::move(trial);
     float ms = 1e30f;
     try {
-      run(h, in, out, workspace, s);
-      for (int rep = 0; rep < (made.size() > 1 ? 3 : 0); ++rep) {
+      if (timer && made.size() > 1) {
+        ms = timer([&] { run(h, in, out, workspace, s); });
+      } else {
+        run(h, in, out, workspace, s);
+      }
+      for (int rep = 0; rep < (made.size() > 1 && !timer ? 3 : 0); ++rep) {
         LN_CUDA(cudaEventRecord(a, s));
         run(h, in, out, workspace, s);
         LN_CUDA(cudaEventRecord(b, s));

@@ -4,6 +4,7 @@
 #pragma once
 #include <cudnn.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -38,8 +39,17 @@ class GraphConv {
   // Makes (or reuses) the plan for these views. With `choice` < 0 the candidates cuDNN's heuristics offer are
   // timed and the fastest kept; otherwise candidate number `choice` is taken (a cached decision). Returns the
   // chosen candidate number, or -1 when no candidate runs (then the caller uses the legacy path).
+  // `timer` (ms per call of its argument, e.g. replayed from a CUDA graph as the network runs) times the
+  // candidates; without one, each call is timed alone between two events, which mostly measures the host's
+  // launch cost for these small kernels.
+  using Timer = std::function<float(const std::function<void()>&)>;
   int prepare(cudnnHandle_t h, const View& in, const View& out, int choice, void* workspace, size_t ws_limit,
-              cudaStream_t s);
+              cudaStream_t s, const Timer& timer = nullptr);
+  // What the last prepare() without a choice saw: cuDNN's configs, those skipped as nondeterministic, those timed.
+  struct Tuning {
+    int configs = 0, nondeterministic = 0, timed = 0;
+  };
+  const Tuning& tuning() const { return tuning_; }
   size_t workspace(int batch) const;
   // Binds buffers to the plan prepared for in.n, once: the result runs many times.
   std::shared_ptr<BackendDesc> bind(const View& in, const View& out, void* workspace) const;
@@ -64,6 +74,7 @@ class GraphConv {
   DeviceBuffer weights_, bias_;
   std::map<int, Plan> plans_;  // by batch
   std::map<int, std::vector<BackendDesc>> graph_keep_;  // descriptors the plans were made from
+  Tuning tuning_;
 };
 
 // darknet [K][C][R][S] floats → [K][R][S][C_stored] in the engine's element type on the device.
