@@ -91,38 +91,33 @@ BackendDesc pointwise_op(const BackendDesc& pw, const BackendDesc& x, const Back
   return op;
 }
 
-// True when cuDNN lists `note` for the engine behind `cfg` (or cannot say).
-bool has_note(const BackendDesc& cfg, cudnnBackendNumericalNote_t note) {
+// True when cuDNN lists `note` among the engine's notes of one kind (numerical or behaviour: `attribute`, `type`,
+// `kinds` values) for the engine behind `cfg`, or cannot say.
+template <class Note>
+bool engine_lists(const BackendDesc& cfg, cudnnBackendAttributeName_t attribute, cudnnBackendAttributeType_t type,
+                  int kinds, Note note) {
   BackendDesc engine(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
   cudnnBackendDescriptor_t e = engine.get();
   int64_t n = 0;
   if (cudnnBackendGetAttribute(cfg.get(), CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &n, &e) !=
       CUDNN_STATUS_SUCCESS)
     return true;
-  cudnnBackendNumericalNote_t notes[CUDNN_NUMERICAL_NOTE_TYPE_COUNT];
-  if (cudnnBackendGetAttribute(e, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE,
-                               CUDNN_NUMERICAL_NOTE_TYPE_COUNT, &n, notes) != CUDNN_STATUS_SUCCESS)
-    return true;
+  std::vector<Note> notes(static_cast<size_t>(kinds));
+  if (cudnnBackendGetAttribute(e, attribute, type, kinds, &n, notes.data()) != CUDNN_STATUS_SUCCESS) return true;
   for (int64_t i = 0; i < n; ++i)
-    if (notes[i] == note) return true;
+    if (notes[size_t(i)] == note) return true;
   return false;
+}
+
+bool has_note(const BackendDesc& cfg, cudnnBackendNumericalNote_t note) {
+  return engine_lists(cfg, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE, CUDNN_NUMERICAL_NOTE_TYPE_COUNT,
+                      note);
 }
 
 // True when the engine behind `cfg` compiles its kernel at finalize time (or cuDNN cannot say).
 bool compiles_at_runtime(const BackendDesc& cfg) {
-  BackendDesc engine(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
-  cudnnBackendDescriptor_t e = engine.get();
-  int64_t n = 0;
-  if (cudnnBackendGetAttribute(cfg.get(), CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &n, &e) !=
-      CUDNN_STATUS_SUCCESS)
-    return true;
-  cudnnBackendBehaviorNote_t notes[CUDNN_BEHAVIOR_NOTE_TYPE_COUNT];
-  if (cudnnBackendGetAttribute(e, CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE, CUDNN_TYPE_BEHAVIOR_NOTE,
-                               CUDNN_BEHAVIOR_NOTE_TYPE_COUNT, &n, notes) != CUDNN_STATUS_SUCCESS)
-    return true;
-  for (int64_t i = 0; i < n; ++i)
-    if (notes[i] == CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION) return true;
-  return false;
+  return engine_lists(cfg, CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE, CUDNN_TYPE_BEHAVIOR_NOTE, CUDNN_BEHAVIOR_NOTE_TYPE_COUNT,
+                      CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION);
 }
 
 }  // namespace
