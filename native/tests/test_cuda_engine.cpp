@@ -576,6 +576,20 @@ TEST(CudaEngine, BadConcatModeIsAnError) {
   }
 }
 
+TEST(CudaEngine, BadCudnnCandidateCountIsAnError) {
+  REQUIRE_GPU();
+  Network net = test_network();
+  for (const char* bad : {"0", "1001", "many", "", "5x"}) {
+    ScopedEnv count("LIGHTNET_CUDNN_CANDIDATES", bad);
+    try {
+      build(net, Precision::FP16, 1);
+      ADD_FAILURE() << "LIGHTNET_CUDNN_CANDIDATES=\"" << bad << "\" was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("LIGHTNET_CUDNN_CANDIDATES: expected 1..1000"), std::string::npos) << e.what();
+    }
+  }
+}
+
 // ------------------------------------------------------------------ real images (decoded by Python's cv2)
 struct DecodedImage {
   std::vector<uint8_t> bgr;

@@ -21,16 +21,13 @@ enum Uid : int64_t { kX = 1, kW = 2, kB = 3, kY = 4, kConvOut = 5, kBiasOut = 6 
 // session 10), several of the picks lying beyond the first five.
 constexpr int kMaxCompiledCandidates = 5;
 int max_timed_candidates() {
-  static const int n = [] {
-    const char* e = std::getenv("LIGHTNET_CUDNN_CANDIDATES");
-    if (!e) return 20;
-    char* end = nullptr;
-    const long v = std::strtol(e, &end, 10);
-    if (*e == '\0' || *end != '\0' || v < 1 || v > 1000)
-      throw std::invalid_argument(std::string("LIGHTNET_CUDNN_CANDIDATES: expected 1..1000, found \"") + e + "\"");
-    return int(v);
-  }();
-  return n;
+  const char* e = std::getenv("LIGHTNET_CUDNN_CANDIDATES");
+  if (!e) return 20;
+  char* end = nullptr;
+  const long v = std::strtol(e, &end, 10);
+  if (*e == '\0' || *end != '\0' || v < 1 || v > 1000)
+    throw std::invalid_argument(std::string("LIGHTNET_CUDNN_CANDIDATES: expected 1..1000, found \"") + e + "\"");
+  return int(v);
 }
 
 cudnnDataType_t cudnn_type(DType dt) { return dt == DType::F32 ? CUDNN_DATA_FLOAT : CUDNN_DATA_HALF; }
@@ -276,7 +273,8 @@ int GraphConv::prepare(cudnnHandle_t h, const View& in, const View& out, int cho
   std::vector<Made> made;
   if (choice < 0) tuning_ = Tuning{int(cfgs.size()), 0, 0};
   int compiled_made = 0;  // timed configs that compiled their kernel
-  for (int i = 0; i < int(cfgs.size()) && int(made.size()) < (choice >= 0 ? 1 : max_timed_candidates()); ++i) {
+  const int wanted = choice >= 0 ? 1 : max_timed_candidates();
+  for (int i = 0; i < int(cfgs.size()) && int(made.size()) < wanted; ++i) {
     if (choice >= 0 && i != choice) continue;
     if (dt_ == DType::F32 && has_note(cfgs[i], CUDNN_NUMERICAL_NOTE_TENSOR_CORE)) continue;  // no TF32 in FP32
     // Same input, same output, run after run (replayed bags compare): no engine that sums in a racy order.
