@@ -260,6 +260,7 @@ std::vector<BackendDesc> GraphConv::candidates(cudnnHandle_t h, const View& in, 
 
 int GraphConv::prepare(cudnnHandle_t h, const View& in, const View& out, int choice, void* workspace, size_t ws_limit,
                        cudaStream_t s, const Timer& timer) {
+  const int wanted = choice >= 0 ? 1 : max_timed_candidates();  // (a bad LIGHTNET_CUDNN_CANDIDATES throws here)
   plans_.erase(in.n);
   bool epilogue = false;
   std::vector<BackendDesc> keep;
@@ -273,7 +274,6 @@ int GraphConv::prepare(cudnnHandle_t h, const View& in, const View& out, int cho
   std::vector<Made> made;
   if (choice < 0) tuning_ = Tuning{int(cfgs.size()), 0, 0};
   int compiled_made = 0;  // timed configs that compiled their kernel
-  const int wanted = choice >= 0 ? 1 : max_timed_candidates();
   for (int i = 0; i < int(cfgs.size()) && int(made.size()) < wanted; ++i) {
     if (choice >= 0 && i != choice) continue;
     if (dt_ == DType::F32 && has_note(cfgs[i], CUDNN_NUMERICAL_NOTE_TENSOR_CORE)) continue;  // no TF32 in FP32
