@@ -407,6 +407,22 @@ TEST_P(CudaPlanningFused, SiblingsWriteTheirConcatSliceInPlace) {
   EXPECT_GE(into_concat, 9) << "the ELAN pairs and the three-way block sit in their concat";
 }
 
+// The stem pair (layers 0 and 1 of every LightNet cfg) may run as one kernel, which reads the network input
+// where layer 1 runs: marked as fused, the input lives until layer 1, so layer 1's output cannot take its bytes.
+TEST_P(CudaPlanning, StemPairKeepsTheNetworkInputUntilItsSecondConv) {
+  ASSERT_EQ(cuda::find_stem_pair(net_), std::make_pair(0, 1));
+  for (Layout layout : {Layout::Copy, Layout::InPlace, Layout::Mixed})
+    for (bool concurrent : {true, false}) {
+      SCOPED_TRACE(std::string("concat ") + name(layout) + (concurrent ? ", concurrent plan" : ", one-stream plan"));
+      MemoryPlanOptions o = fp16_options(net_, layout, concurrent);
+      EXPECT_EQ(cuda::plan_memory(net_, o).storages[cuda::plan_memory(net_, o).input.storage].last, 0);
+      o.fused_pairs = {{0, 1}};
+      const MemoryPlan plan = cuda::plan_memory(net_, o);
+      EXPECT_EQ(plan.storages[plan.input.storage].last, 1);
+      EXPECT_FALSE(share_bytes(bytes_of(plan.layers[1]), bytes_of(plan.input), plan));
+    }
+}
+
 std::string param_name(const ::testing::TestParamInfo<std::tuple<const char*, bool>>& info) {
   std::string s = std::get<0>(info.param);
   s = s.substr(0, s.find(".cfg"));
@@ -417,6 +433,23 @@ INSTANTIATE_TEST_SUITE_P(LightNetCfgs, CudaPlanning, ::testing::Combine(::testin
                          param_name);
 INSTANTIATE_TEST_SUITE_P(LightNetCfgs, CudaPlanningFused,
                          ::testing::Combine(::testing::ValuesIn(kCfgs), ::testing::Values(true)), param_name);
+
+// No stem pair where layer 0's output has another reader or feeds a head, or the second conv reads more.
+TEST(CudaPlanningStem, NoPairWhereLayerZerosOutputIsReadElsewhere) {
+  const std::string cfg = cfg_path("lightNet-BDD100K-1280x960.cfg");
+  if (!std::filesystem::exists(cfg)) GTEST_SKIP() << cfg << " not found";
+  const Network net = load_cfg(cfg);
+  ASSERT_EQ(cuda::find_stem_pair(net), std::make_pair(0, 1));
+  Network routed = net;
+  routed.layers[3].inputs = {0};  // the [route] reads layer 0 as well
+  EXPECT_EQ(cuda::find_stem_pair(routed), std::make_pair(-1, -1));
+  Network wider = net;
+  wider.layers[1].inputs = {0, -1};
+  EXPECT_EQ(cuda::find_stem_pair(wider), std::make_pair(-1, -1));
+  Network head = net;
+  head.heads[0].source = 0;
+  EXPECT_EQ(cuda::find_stem_pair(head), std::make_pair(-1, -1));
+}
 
 // Real concurrency where the cfg has it: the ELAN block's 1×1 branch (layer 2) and its conv chain (layer 4 on)
 // both read layer 1; the three detection heads are independent.

@@ -215,7 +215,10 @@ MemoryPlan plan_memory(const Network& net, const MemoryPlanOptions& opt) {
     }
     s.last = std::max(s.last, i);
     touchers[pl.storage].push_back(i);
-    for (int j : l.inputs) {
+    std::vector<int> reads = l.inputs;
+    for (const auto& [first, second] : opt.fused_pairs)
+      if (second == i) reads.insert(reads.end(), net.layers.at(first).inputs.begin(), net.layers.at(first).inputs.end());
+    for (int j : reads) {
       // A fused upsample's input is read here, by the concat, not by the upsample.
       const int read = j >= 0 && plan.upsample_fused[j] ? net.layers[j].inputs.at(0) : j;
       for (int r : {j, read}) {
@@ -245,6 +248,22 @@ MemoryPlan plan_memory(const Network& net, const MemoryPlanOptions& opt) {
   };
   plan.arena_bytes = assign_offsets(plan.storages, [&](int a, int b) { return !before(a, b) && !before(b, a); });
   return plan;
+}
+
+std::pair<int, int> find_stem_pair(const Network& net) {
+  const std::pair<int, int> none{-1, -1};
+  if (net.layers.size() < 2) return none;
+  const Layer& first = net.layers[0];
+  if (first.type != LayerType::Convolutional || first.inputs != std::vector<int>{-1}) return none;
+  for (const Head& h : net.heads)
+    if (h.source == 0 || h.layer == 0) return none;
+  int second = -1;
+  for (const Layer& l : net.layers) {
+    if (std::find(l.inputs.begin(), l.inputs.end(), 0) == l.inputs.end()) continue;
+    if (second >= 0 || l.type != LayerType::Convolutional || l.inputs.size() != 1) return none;
+    second = l.index;
+  }
+  return second < 0 ? none : std::pair<int, int>{0, second};
 }
 
 }  // namespace lightnet::cuda

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "lightnet/network.h"
@@ -41,6 +42,9 @@ struct MemoryPlanOptions {
   // the data flow orders them (every layer touching one is an ancestor of every layer writing the other), not
   // merely when their layer-index intervals do not overlap, which holds for one stream only.
   bool concurrent_branches = false;
+  // Conv pairs run as one kernel (first, second): second's kernel computes first too, from first's inputs,
+  // which therefore live until second has run (the stem kernel, find_stem_pair).
+  std::vector<std::pair<int, int>> fused_pairs;
 };
 
 struct MemoryPlan {
@@ -61,5 +65,11 @@ int producer_of_slices(const Network& net, const std::vector<int>& inputs, size_
 bool can_write_slice(const Layer& layer);
 
 MemoryPlan plan_memory(const Network& net, const MemoryPlanOptions& options);
+
+// The conv pair the stem kernel may run as one (stem_conv.h), as (first, second): layer 0 a convolution reading
+// the network input, and a convolution that is the only reader of its output and reads nothing else (no head,
+// no route reads layer 0); {-1, -1} where the network has none. The shapes are the kernel's to check
+// (StemConv::supports).
+std::pair<int, int> find_stem_pair(const Network& net);
 
 }  // namespace lightnet::cuda
