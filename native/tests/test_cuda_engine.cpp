@@ -576,6 +576,59 @@ TEST(CudaEngine, BadConcatModeIsAnError) {
   }
 }
 
+// The LightNet stem (layers 0 and 1) on one kernel (LIGHTNET_CUDA_STEM=on: whatever the timing says): the heads
+// match the CPU backend, the profile names the pair, and the plan cache brings the choice back bit for bit.
+TEST(CudaEngine, StemKernelRunsTheLightNetStem) {
+  REQUIRE_GPU();
+  const std::string cfg = std::string(LIGHTNET_SHARED_DIR) + "/models/lightnet/lightNet-BDD100K-1280x960.cfg";
+  if (!std::filesystem::exists(cfg)) GTEST_SKIP() << cfg << " not found";
+  Network net = load_cfg(cfg);
+  randomize_weights(net, 2);
+  BuildOptions co;
+  co.backend = "cpu";
+  auto input = random_input(net, 1, 31);
+  auto ref = build_engine(net, co)->forward(input.data(), 1);
+  ScopedEnv stem("LIGHTNET_CUDA_STEM", "on");
+  const std::string dir = std::string(LIGHTNET_TEST_TMP) + "/cuda_stem";
+  std::filesystem::remove_all(dir);
+  BuildOptions o;
+  o.backend = "cuda";
+  o.precision = Precision::FP16;
+  o.sparsity = false;
+  o.profile = true;
+  o.cache_dir = dir;
+  std::vector<std::vector<Tensor>> heads;
+  for (int build_no = 0; build_no < 2; ++build_no) {  // tuned, then from the plan
+    testing::internal::CaptureStderr();
+    auto e = build_engine(net, o);
+    const std::string log = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(log.find("building") == std::string::npos, build_no == 1) << log;
+    heads.push_back(e->forward(input.data(), 1));
+    auto prof = e->take_profile();
+    ASSERT_GE(prof.size(), 2u);
+    EXPECT_NE(prof[0].name.find("computed by layer 1's stem kernel"), std::string::npos) << prof[0].name;
+    EXPECT_NE(prof[1].name.find("stem kernel: layers 0 + 1"), std::string::npos) << prof[1].name;
+    ASSERT_EQ(heads.back().size(), ref.size());
+    for (size_t k = 0; k < ref.size(); ++k)
+      EXPECT_LT(relative_l2(heads.back()[k].data, ref[k].data), 1e-2) << "build " << build_no << " head " << k;
+  }
+  for (size_t k = 0; k < ref.size(); ++k)
+    EXPECT_EQ(std::memcmp(heads[0][k].data.data(), heads[1][k].data.data(), heads[0][k].data.size() * sizeof(float)), 0)
+        << "head " << k << ": the cached plan computes other values";
+}
+
+TEST(CudaEngine, BadStemModeIsAnError) {
+  REQUIRE_GPU();
+  Network net = test_network();
+  ScopedEnv stem("LIGHTNET_CUDA_STEM", "sideways");
+  try {
+    build(net, Precision::FP16, 1);
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("LIGHTNET_CUDA_STEM: expected auto, on or off"), std::string::npos) << e.what();
+  }
+}
+
 TEST(CudaEngine, BadCudnnCandidateCountIsAnError) {
   REQUIRE_GPU();
   Network net = test_network();

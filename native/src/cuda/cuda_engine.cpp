@@ -26,6 +26,7 @@
 #include "cuda/memory_plan.h"
 #include "cuda/plan_cache.h"
 #include "cuda/sparse_conv.h"
+#include "cuda/stem_conv.h"
 #include "cuda/stream_schedule.h"
 #include "ir/sibling_fusion.h"
 #include "ir/upsample_reorder.h"
@@ -187,6 +188,12 @@ class CudaEngine final : public Engine {
       else if (v == "cudnn") conv_kernels_ = ConvKernels::Cudnn;
       else if (v != "auto") throw std::invalid_argument("LIGHTNET_CUDA_CONV: expected auto, own or cudnn, found " + v);
     }
+    if (const char* env = std::getenv("LIGHTNET_CUDA_STEM")) {
+      const std::string v = env;
+      if (v == "on") stem_mode_ = StemMode::On;
+      else if (v == "off") stem_mode_ = StemMode::Off;
+      else if (v != "auto") throw std::invalid_argument("LIGHTNET_CUDA_STEM: expected auto, on or off, found \"" + v + "\"");
+    }
     // Profiling times each layer between event nodes of one stream: one lane then.
     lanes_ = options_.profile ? 1 : lanes_from_env();
     LN_CUDA(cudaSetDevice(options_.gpu_id));
@@ -274,6 +281,11 @@ class CudaEngine final : public Engine {
   DType dt_;
   // LIGHTNET_CUDA_CONV=own|cudnn restricts the per-layer choice (to compare); auto times both.
   enum class ConvKernels { Auto, Own, Cudnn } conv_kernels_ = ConvKernels::Auto;
+  // The first two convs on one kernel (stem_conv.h) where it applies: LIGHTNET_CUDA_STEM=auto times it against
+  // the pair's own picks, on takes it, off keeps the pair apart (to compare).
+  enum class StemMode { Auto, On, Off } stem_mode_ = StemMode::Auto;
+  std::pair<int, int> stem_pair_{-1, -1};  // the pair the stem kernel may run in this build (find_stem_pair)
+  void choose_stem(float apart_ms);
   bool verbose_tuning_ = std::getenv("LIGHTNET_CUDA_VERBOSE") != nullptr;  // per-layer tuning times on stderr
   cudaStream_t stream_ = nullptr;
   // Lanes: independent branches of the network run concurrently on lane_streams_ (lane k ≥ 1 is
@@ -314,6 +326,7 @@ class CudaEngine final : public Engine {
     std::unique_ptr<IgemmConv> own;
     std::unique_ptr<GraphConv> graph;
     std::unique_ptr<CudnnConv> legacy;
+    std::unique_ptr<StemConv> stem;  // on the stem pair's second conv (ConvChoice::stem)
     ConvChoice choice;
   };
   std::map<int, ConvLayer> convs_;
@@ -625,6 +638,17 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
   mo.concurrent_branches = lanes_ > 1;  // branches on different lanes must not share arena bytes
   const char* fuse_env = std::getenv("LIGHTNET_CUDA_FUSE_UPSAMPLE");  // =0: separate kernels (to compare)
   mo.fuse_upsample = !(fuse_env && std::string(fuse_env) == "0");
+  // The stem kernel reads the network input where the pair's second conv runs: planned so whether it is taken
+  // or not (the input then merely lives one layer longer).
+  stem_pair_ = {-1, -1};
+  if (!int8_engine_ && stem_mode_ != StemMode::Off && conv_kernels_ != ConvKernels::Cudnn) {
+    const std::pair<int, int> pair = find_stem_pair(net_);
+    if (pair.first >= 0 &&
+        StemConv::supports(net_.layers[pair.first], net_.layers[pair.second], input_channels_, dt_)) {
+      stem_pair_ = pair;
+      mo.fused_pairs.push_back(pair);
+    }
+  }
   plan_ = plan_memory(net_, mo);
   plan_concat_in_place_ = concat_in_place;
   if (int8_engine_) {
@@ -689,6 +713,7 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
   sparse_layers_ = sparse_candidates_ = 0;  // (the INT8 timing above tunes on scratch tensors too)
   sparse_dense_ms_ = sparse_sparse_ms_ = 0;
   int total = 0, done = 0;
+  float stem_apart_ms = 0;  // the stem pair's convs, each on its own pick
   for (const Layer& l : net_.layers) total += l.type == LayerType::Convolutional;
   for (const Layer& l : net_.layers) {
     if (l.type != LayerType::Convolutional) continue;
@@ -700,7 +725,11 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
       if (it == cached->convs.end()) return false;
       want = &it->second;
     }
-    if (want) {  // a cached decision: take it if it still runs
+    if (want && want->stem) {  // the stem pair, if it still is one here
+      if (l.index != (want->stem == 1 ? stem_pair_.first : stem_pair_.second)) return false;
+      if (want->stem == 2) cl.stem = std::make_unique<StemConv>(net_.layers[stem_pair_.first], l, input_channels_);
+      cl.choice = *want;
+    } else if (want) {  // a cached decision: take it if it still runs
       if (want->sparse) {
         if (!sparse_ || !SparseConv::supports(l, in.c, dt_)) return false;
         try {
@@ -725,11 +754,17 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
         if (!cl.legacy->works(cudnn_, in, out, *want, workspace_.get(), workspace_.bytes())) return false;
         cl.choice = cl.legacy->choice();
       }
-    } else if (!choose_conv(l, in, out, limit, concat_in_place, cl)) {
-      return false;
+    } else {
+      float ms = 0;
+      if (!choose_conv(l, in, out, limit, concat_in_place, cl, &ms)) return false;
+      if (l.index == stem_pair_.first || l.index == stem_pair_.second) stem_apart_ms += ms;
     }
     convs_[l.index] = std::move(cl);
     if (progress) progress(double(++done) / total, (cached ? "checked " : "tuned ") + layer_name(l));
+  }
+  if (stem_pair_.first >= 0) {
+    if (!cached) choose_stem(stem_apart_ms);
+    if ((convs_.at(stem_pair_.first).choice.stem == 1) != (convs_.at(stem_pair_.second).choice.stem == 2)) return false;
   }
   size_t need = 256;
   for (const auto& [i, c] : convs_) need = std::max(need, c.choice.workspace);
@@ -930,6 +965,28 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
   return true;
 }
 
+// The stem pair on one kernel where it beats the two convs on their own picks (`apart_ms`), timed as the
+// network runs them; LIGHTNET_CUDA_STEM=on (or LIGHTNET_CUDA_CONV=own) takes it whatever the timing says.
+void CudaEngine::choose_stem(float apart_ms) {
+  const auto [first, second] = stem_pair_;
+  auto stem = std::make_unique<StemConv>(net_.layers[first], net_.layers[second], input_channels_);
+  const View in = view_of(net_.layers[first].inputs.at(0), options_.batch), out = view_of(second, options_.batch);
+  const float stem_ms = time_as_graph([&] { stem->run(in, out, stream_); });
+  const bool take = stem_mode_ == StemMode::On || conv_kernels_ == ConvKernels::Own || stem_ms < apart_ms;
+  log_line("layers " + std::to_string(first) + " + " + std::to_string(second) + ": one stem kernel " +
+           std::to_string(stem_ms * 1000) + " us (" + std::to_string(stem->blocks_per_sm()) + " blocks per SM), apart " + std::to_string(apart_ms * 1000) + " us: " +
+           (take ? "one kernel" : "apart") + " (LIGHTNET_CUDA_STEM=off keeps them apart)");
+  if (!take) return;
+  ConvLayer& a = convs_.at(first);
+  ConvLayer& b = convs_.at(second);
+  sparse_layers_ -= (a.choice.sparse != 0) + (b.choice.sparse != 0);
+  a = ConvLayer{};
+  a.choice.stem = 1;
+  b = ConvLayer{};
+  b.stem = std::move(stem);
+  b.choice.stem = 2;
+}
+
 void CudaEngine::allocate_postprocess() {
   const int b = options_.batch;
   image_bytes_.resize(b);
@@ -996,6 +1053,16 @@ void CudaEngine::add_steps(Program& p, int batch) {
       case LayerType::Convolutional: {
         const View in = view_of(l.inputs[0], batch);
         ConvLayer& cl = convs_.at(l.index);
+        if (cl.choice.stem == 1) {  // the stem kernel of the conv reading it computes it
+          p.steps.push_back({l.index, [](cudaStream_t) {}});
+          break;
+        }
+        if (cl.stem) {
+          const StemConv* k = cl.stem.get();
+          const View x = view_of(net_.layers[stem_pair_.first].inputs.at(0), batch);
+          p.steps.push_back({l.index, [=](cudaStream_t s) { k->run(x, out, s); }});
+          break;
+        }
         void* ws = lane_workspace(lane);  // every lane's cuDNN / cuSPARSELt workspace is workspace_'s size
         if (cl.sparse) {
           SparseConv* k = cl.sparse.get();
@@ -1211,6 +1278,10 @@ void CudaEngine::undo_rewrites() {
 
 // What the rewrites made of a layer, for its profile row: " (fused 4+2)", " (layer 148's conv)", ...
 std::string CudaEngine::rewrite_note(int layer) const {
+  if (auto it = convs_.find(layer); it != convs_.end() && it->second.choice.stem) {
+    if (it->second.choice.stem == 1) return " (computed by layer " + std::to_string(stem_pair_.second) + "'s stem kernel)";
+    return " (stem kernel: layers " + std::to_string(stem_pair_.first) + " + " + std::to_string(layer) + ")";
+  }
   for (const ir::SiblingFusion& f : fusions_)
     if (f.conv == layer) return " (fused " + members_text(f) + ")";
   for (const ir::UpsampleSwap& w : swaps_) {
