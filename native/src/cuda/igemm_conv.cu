@@ -679,15 +679,6 @@ size_t type_size(IgemmType t) { return t == IgemmType::S8 ? 1 : 2; }
 int per_chunk(IgemmType t) { return kChunkBytes / int(type_size(t)); }
 int depth_per_stage(IgemmType t) { return kStageBytes / int(type_size(t)); }
 
-int current_device_major() {
-  int dev = 0, major = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) {
-    cudaGetLastError();
-    return 0;
-  }
-  return major;
-}
-
 std::string layer_name(const Layer& l) { return "layer " + std::to_string(l.index) + " (convolutional)"; }
 
 // The dynamic shared-memory limit belongs to the kernel, shared by every layer that runs it, so it only ever

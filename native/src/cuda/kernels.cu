@@ -605,6 +605,15 @@ __global__ void argmax_kernel(View head, uint8_t* __restrict__ out) {
 
 }  // namespace
 
+int current_device_major() {
+  int dev = 0, major = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return major;
+}
+
 bool programmatic_launch_supported() {
   constexpr int kDevices = 64;
   static std::atomic<signed char> known[kDevices] = {};  // 0 not asked yet, 1 no, 2 yes

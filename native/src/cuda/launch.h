@@ -15,6 +15,9 @@ namespace lightnet::cuda {
 // Whether the current device supports it; asked once per device.
 bool programmatic_launch_supported();
 
+// The current device's compute capability major version; 0 where there is no usable device.
+int current_device_major();
+
 template <class... Params, class... Args>
 void launch_programmatic(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t s,
                          Args&&... args) {

@@ -282,15 +282,6 @@ __global__ void __launch_bounds__(kThreads, 2) stem_conv_kernel(const StemArgs a
 #endif
 }
 
-int device_major() {
-  int dev = 0, major = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) {
-    cudaGetLastError();
-    return 0;
-  }
-  return major;
-}
-
 bool stride2_3x3(const Layer& l) {
   if (l.type != LayerType::Convolutional) return false;
   const auto& p = l.as<ConvParams>();
@@ -314,7 +305,7 @@ bool StemConv::supports(const Layer& first, const Layer& second, int stored_inpu
   if (dt != DType::F16 || !stride2_3x3(first) || !stride2_3x3(second)) return false;
   return first.input_shapes.at(0).c <= kInC && stored_input_channels == kStoredC &&
          first.as<ConvParams>().filters == kMidC && second.inputs.size() == 1 && second.inputs[0] == first.index &&
-         second.as<ConvParams>().filters == kOutC && device_major() >= 8;
+         second.as<ConvParams>().filters == kOutC && current_device_major() >= 8;
 }
 
 StemConv::StemConv(const Layer& first, const Layer& second, int stored_input_channels) {
