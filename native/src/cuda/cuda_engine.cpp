@@ -974,8 +974,9 @@ void CudaEngine::choose_stem(float apart_ms) {
   const float stem_ms = time_as_graph([&] { stem->run(in, out, stream_); });
   const bool take = stem_mode_ == StemMode::On || conv_kernels_ == ConvKernels::Own || stem_ms < apart_ms;
   log_line("layers " + std::to_string(first) + " + " + std::to_string(second) + ": one stem kernel " +
-           std::to_string(stem_ms * 1000) + " us (" + std::to_string(stem->blocks_per_sm()) + " blocks per SM), apart " + std::to_string(apart_ms * 1000) + " us: " +
-           (take ? "one kernel" : "apart") + " (LIGHTNET_CUDA_STEM=off keeps them apart)");
+           std::to_string(stem_ms * 1000) + " us (" + std::to_string(stem->blocks_per_sm()) + " blocks per SM), " +
+           "apart " + std::to_string(apart_ms * 1000) + " us: " + (take ? "one kernel" : "apart") +
+           " (LIGHTNET_CUDA_STEM=off keeps them apart)");
   if (!take) return;
   ConvLayer& a = convs_.at(first);
   ConvLayer& b = convs_.at(second);
