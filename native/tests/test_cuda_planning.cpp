@@ -415,7 +415,8 @@ TEST_P(CudaPlanning, StemPairKeepsTheNetworkInputUntilItsSecondConv) {
     for (bool concurrent : {true, false}) {
       SCOPED_TRACE(std::string("concat ") + name(layout) + (concurrent ? ", concurrent plan" : ", one-stream plan"));
       MemoryPlanOptions o = fp16_options(net_, layout, concurrent);
-      EXPECT_EQ(cuda::plan_memory(net_, o).storages[cuda::plan_memory(net_, o).input.storage].last, 0);
+      const MemoryPlan apart = cuda::plan_memory(net_, o);
+      EXPECT_EQ(apart.storages[apart.input.storage].last, 0);
       o.fused_pairs = {{0, 1}};
       const MemoryPlan plan = cuda::plan_memory(net_, o);
       EXPECT_EQ(plan.storages[plan.input.storage].last, 1);
