@@ -20,11 +20,11 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "cuda/cuda_check.h"
 #include "cuda/device_math.cuh"
+#include "cuda/fp16_pack.cuh"
 #include "cuda/launch.h"
 #include "cuda/mma_primitives.cuh"
 
@@ -50,34 +50,6 @@ constexpr int kSharedBytes = kW2Bytes + kMidBytes + 2 * kInBytes;  // 111,376
 __device__ __forceinline__ int swizzled(int record, int chunk) { return record * 64 + ((chunk ^ ((record >> 1) & 3)) << 4); }
 
 __device__ __forceinline__ unsigned lds32(const unsigned char* p) { return *reinterpret_cast<const unsigned*>(p); }
-
-// Epilogue packers: two fp32 sums (bias included) to two FP16 values, activated. ReLU is one instruction (the
-// conversion clamps at zero, which commutes with rounding); the other activations go through fp32.
-struct PackRelu {
-  __device__ __forceinline__ unsigned operator()(float lo, float hi) const {
-    unsigned r;
-    asm("cvt.rn.relu.f16x2.f32 %0, %1, %2;\n" : "=r"(r) : "f"(hi), "f"(lo));
-    return r;
-  }
-};
-template <class Act>
-struct PackActivated {
-  Act activation;
-  __device__ __forceinline__ unsigned operator()(float lo, float hi) const {
-    const __half2 h = __floats2half2_rn(activation(lo), activation(hi));
-    return *reinterpret_cast<const unsigned*>(&h);
-  }
-};
-template <class Body>
-__device__ __forceinline__ void with_packer(Activation a, const Body& body) {
-  if (a == Activation::Relu) {
-    body(PackRelu{});
-  } else {
-    with_activation(a, [&](const auto& activation) {
-      body(PackActivated<std::decay_t<decltype(activation)>>{activation});
-    });
-  }
-}
 
 struct StemArgs {
   const __half* x;
