@@ -94,7 +94,10 @@ void producers_of(const Network& net, const std::set<int>& launched, int j, std:
   for (int i : net.layers[j].inputs) producers_of(net, launched, i, out);
 }
 
-std::vector<Launch> launches(const Network& net, const MemoryPlan& plan) {
+// fused_pairs (first, second): second's kernel computes first from first's inputs, so it reads those too (first
+// is still modelled as a launch of its own: the engine issues an empty step there, and its bytes stay planned).
+std::vector<Launch> launches(const Network& net, const MemoryPlan& plan,
+                             const std::vector<std::pair<int, int>>& fused_pairs = {}) {
   std::vector<Launch> out;
   for (const Layer& l : net.layers) {
     Launch x{l.index, {}, {}, {}};
@@ -118,7 +121,10 @@ std::vector<Launch> launches(const Network& net, const MemoryPlan& plan) {
       }
       if (x.writes.empty()) continue;
     } else {
-      for (int j : l.inputs) {
+      std::vector<int> reads = l.inputs;
+      for (const auto& [first, second] : fused_pairs)
+        if (second == l.index) reads.insert(reads.end(), net.layers[first].inputs.begin(), net.layers[first].inputs.end());
+      for (int j : reads) {
         x.reads.push_back(bytes_of(placed(plan, j)));
         x.producers.push_back(j);
       }
@@ -172,8 +178,8 @@ std::vector<std::vector<bool>> happens_before(const cuda::LaneSchedule& s) {
 
 // Checks one schedule against the verifier's model of the launches.
 void verify(const Network& net, const MemoryPlan& plan, const std::vector<cuda::NetworkStep>& steps,
-            const cuda::LaneSchedule& s, int max_lanes) {
-  const std::vector<Launch> want = launches(net, plan);
+            const cuda::LaneSchedule& s, int max_lanes, const std::vector<std::pair<int, int>>& fused_pairs = {}) {
+  const std::vector<Launch> want = launches(net, plan, fused_pairs);
   ASSERT_EQ(steps.size(), want.size());
   ASSERT_EQ(s.steps.size(), want.size());
   std::map<int, int> step_of;  // layer → step
@@ -430,10 +436,74 @@ std::string param_name(const ::testing::TestParamInfo<std::tuple<const char*, bo
   for (char& c : s) if (!isalnum(static_cast<unsigned char>(c))) c = '_';
   return s + (std::get<1>(info.param) ? "_fused" : "");
 }
+// What ConvPair::supports accepts, without asking a GPU: two 3×3 stride-1 convs of 32 or 64 channels throughout.
+bool pairable(const Layer& a, const Layer& b) {
+  auto plain = [](const Layer& l, int c) {
+    const auto& p = l.as<ConvParams>();
+    return p.size == 3 && p.stride_x == 1 && p.stride_y == 1 && p.padding == 1 && p.dilation == 1 && p.groups == 1 &&
+           p.filters == c && l.input_shapes.at(0).c == c;
+  };
+  const int c = a.as<ConvParams>().filters;
+  return (c == 32 || c == 64) && plain(a, c) && plain(b, c);
+}
+
+// With the conv pairs (and the stem) fused, the pair kernels read their first's inputs where their second runs:
+// the plan keeps those alive until then, and every schedule orders the kernel against whatever else touches them.
+TEST_P(CudaPlanning, FusedPairsReadTheirFirstsInputsSafely) {
+  std::vector<std::pair<int, int>> pairs = cuda::find_conv_pairs(net_, pairable);
+  ASSERT_FALSE(pairs.empty());
+  pairs.push_back(cuda::find_stem_pair(net_));
+  for (Layout layout : {Layout::Copy, Layout::InPlace, Layout::Mixed})
+    for (bool concurrent : {true, false})
+      for (int lanes : {1, 4}) {
+        SCOPED_TRACE(std::string("concat ") + name(layout) + (concurrent ? ", concurrent plan" : ", one-stream plan") +
+                     ", lanes " + std::to_string(lanes));
+        MemoryPlanOptions o = fp16_options(net_, layout, concurrent);
+        o.fused_pairs = pairs;
+        const MemoryPlan plan = cuda::plan_memory(net_, o);
+        for (const auto& [first, second] : pairs) {
+          const Placement& in = placed(plan, net_.layers[first].inputs.at(0));
+          EXPECT_GE(plan.storages[in.storage].last, second) << first << " + " << second;
+          EXPECT_FALSE(share_bytes(bytes_of(plan.layers[second]), bytes_of(in), plan)) << first << " + " << second;
+        }
+        const auto steps = cuda::network_steps(net_, plan);
+        verify(net_, plan, steps, cuda::schedule_lanes(steps, plan, lanes), lanes, pairs);
+      }
+}
+
 INSTANTIATE_TEST_SUITE_P(LightNetCfgs, CudaPlanning, ::testing::Combine(::testing::ValuesIn(kCfgs), ::testing::Bool()),
                          param_name);
 INSTANTIATE_TEST_SUITE_P(LightNetCfgs, CudaPlanningFused,
                          ::testing::Combine(::testing::ValuesIn(kCfgs), ::testing::Values(true)), param_name);
+
+// The ELAN chains' 3×3 convs pair up two by two where the first's output has no other reader: (5, 6) and (7, 8)
+// of 5 → 6 → 7 → 8, whose 6 and 8 a concat reads too; the 128- and 256-channel chains do not fit the kernel.
+TEST(CudaPlanningPairs, ElanChainsPairUpTwoByTwo) {
+  const std::string cfg = cfg_path("lightNet-BDD100K-1280x960.cfg");
+  if (!std::filesystem::exists(cfg)) GTEST_SKIP() << cfg << " not found";
+  const Network net = load_cfg(cfg);
+  const std::vector<std::pair<int, int>> want = {{5, 6},   {7, 8},   {15, 16}, {17, 18}, {61, 62},
+                                                 {63, 64}, {75, 76}, {77, 78}, {86, 87}, {88, 89}};
+  EXPECT_EQ(cuda::find_conv_pairs(net, pairable), want);
+  // Any two convs, one the other's only reader: the 128- and 256-channel chains too, never the stem (it reads
+  // the network input), never a head's conv as the first, no layer twice.
+  const auto any = cuda::find_conv_pairs(net, [](const Layer&, const Layer&) { return true; });
+  EXPECT_GT(any.size(), want.size());
+  std::set<int> seen;
+  for (const auto& [first, second] : any) {
+    EXPECT_TRUE(seen.insert(first).second && seen.insert(second).second) << first << " + " << second;
+    EXPECT_NE(first, 0);
+    EXPECT_EQ(net.layers[second].inputs, std::vector<int>{first});
+    for (const Head& h : net.heads) EXPECT_NE(h.source, first);
+  }
+  EXPECT_NE(std::find(any.begin(), any.end(), std::make_pair(25, 26)), any.end());
+  // A second reader of layer 5 (the concat) leaves 5 → 6 apart and 7 → 8 paired.
+  Network routed = net;
+  routed.layers[9].inputs.push_back(5);
+  const auto pairs = cuda::find_conv_pairs(routed, pairable);
+  EXPECT_EQ(std::count(pairs.begin(), pairs.end(), std::make_pair(5, 6)), 0);
+  EXPECT_EQ(std::count(pairs.begin(), pairs.end(), std::make_pair(7, 8)), 1);
+}
 
 // No stem pair where layer 0's output has another reader or feeds a head, or the second conv reads more.
 TEST(CudaPlanningStem, NoPairWhereLayerZerosOutputIsReadElsewhere) {

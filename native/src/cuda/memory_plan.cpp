@@ -266,4 +266,32 @@ std::pair<int, int> find_stem_pair(const Network& net) {
   return second < 0 ? none : std::pair<int, int>{0, second};
 }
 
+std::vector<std::pair<int, int>> find_conv_pairs(const Network& net,
+                                                 const std::function<bool(const Layer&, const Layer&)>& runs) {
+  const int n = int(net.layers.size());
+  std::vector<int> readers(n, 0), reader(n, -1);
+  for (const Layer& l : net.layers)
+    for (int j : l.inputs)
+      if (j >= 0) ++readers[j], reader[j] = l.index;
+  for (const Head& h : net.heads) {
+    if (h.source >= 0) readers[h.source] += 2;
+    if (h.layer >= 0) readers[h.layer] += 2;
+  }
+  std::vector<std::pair<int, int>> pairs;
+  std::vector<bool> taken(n, false);
+  for (const Layer& first : net.layers) {
+    const int i = first.index;
+    if (first.type != LayerType::Convolutional || taken[i] || readers[i] != 1 || first.inputs.size() != 1 ||
+        first.inputs[0] < 0)
+      continue;
+    const Layer& second = net.layers[reader[i]];
+    if (second.type != LayerType::Convolutional || second.inputs != std::vector<int>{i} || taken[second.index] ||
+        !runs(first, second))
+      continue;
+    taken[i] = taken[second.index] = true;
+    pairs.emplace_back(i, second.index);
+  }
+  return pairs;
+}
+
 }  // namespace lightnet::cuda

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -43,7 +44,7 @@ struct MemoryPlanOptions {
   // merely when their layer-index intervals do not overlap, which holds for one stream only.
   bool concurrent_branches = false;
   // Conv pairs run as one kernel (first, second): second's kernel computes first too, from first's inputs,
-  // which therefore live until second has run (the stem kernel, find_stem_pair).
+  // which therefore live until second has run (the stem kernel, find_stem_pair; conv pairs, find_conv_pairs).
   std::vector<std::pair<int, int>> fused_pairs;
 };
 
@@ -71,5 +72,13 @@ MemoryPlan plan_memory(const Network& net, const MemoryPlanOptions& options);
 // no route reads layer 0); {-1, -1} where the network has none. The shapes are the kernel's to check
 // (StemConv::supports).
 std::pair<int, int> find_stem_pair(const Network& net);
+
+// Conv pairs (first, second) that one kernel may run (conv_pair.h): `second` a convolution that is the only
+// reader of `first`'s output (no head, no route reads it) and reads nothing else, `first` a convolution reading
+// another layer's output (the stem pair is find_stem_pair's), and `runs(first, second)` true (the kernel's
+// shapes: ConvPair::supports). In layer order, no layer in two pairs: an ELAN chain 5 → 6 → 7 → 8 whose 6 is
+// also read by a concat gives (5, 6) and (7, 8).
+std::vector<std::pair<int, int>> find_conv_pairs(const Network& net,
+                                                 const std::function<bool(const Layer&, const Layer&)>& runs);
 
 }  // namespace lightnet::cuda
