@@ -617,6 +617,56 @@ TEST(CudaEngine, StemKernelRunsTheLightNetStem) {
         << "head " << k << ": the cached plan computes other values";
 }
 
+// The ELAN chains' 3×3 pairs on one kernel each (LIGHTNET_CUDA_PAIRS=on: whatever the timing says): the heads
+// match the CPU backend, the profile names every pair, the plan cache brings the choices back bit for bit, and
+// four lanes (no profile) compute the same.
+TEST(CudaEngine, PairKernelsRunTheElanChains) {
+  REQUIRE_GPU();
+  const std::string cfg = std::string(LIGHTNET_SHARED_DIR) + "/models/lightnet/lightNet-BDD100K-1280x960.cfg";
+  if (!std::filesystem::exists(cfg)) GTEST_SKIP() << cfg << " not found";
+  Network net = load_cfg(cfg);
+  randomize_weights(net, 3);
+  BuildOptions co;
+  co.backend = "cpu";
+  auto input = random_input(net, 1, 37);
+  auto ref = build_engine(net, co)->forward(input.data(), 1);
+  ScopedEnv pairs("LIGHTNET_CUDA_PAIRS", "on");
+  const std::string dir = std::string(LIGHTNET_TEST_TMP) + "/cuda_pairs";
+  std::filesystem::remove_all(dir);
+  BuildOptions o;
+  o.backend = "cuda";
+  o.precision = Precision::FP16;
+  o.sparsity = false;
+  o.cache_dir = dir;
+  std::vector<std::vector<Tensor>> heads;
+  for (int build_no = 0; build_no < 3; ++build_no) {  // tuned, from the plan, from the plan on four lanes
+    o.profile = build_no < 2;
+    testing::internal::CaptureStderr();
+    auto e = build_engine(net, o);
+    const std::string log = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(log.find("building") == std::string::npos, build_no > 0) << log;
+    if (build_no == 0) EXPECT_NE(log.find("conv pairs: 10 of 10 chained 3x3 pairs on one kernel"), std::string::npos) << log;
+    heads.push_back(e->forward(input.data(), 1));
+    if (o.profile) {
+      int firsts = 0, seconds = 0;
+      for (const LayerTiming& t : e->take_profile()) {
+        firsts += t.name.find("'s conv pair kernel)") != std::string::npos;
+        seconds += t.name.find("(conv pair kernel: layers ") != std::string::npos;
+        if (t.name.find("conv pair kernel: layers 5 + 6") != std::string::npos) EXPECT_EQ(t.layer, 6) << t.name;
+      }
+      EXPECT_EQ(firsts, 10);
+      EXPECT_EQ(seconds, 10);
+    }
+    ASSERT_EQ(heads.back().size(), ref.size());
+    for (size_t k = 0; k < ref.size(); ++k)
+      EXPECT_LT(relative_l2(heads.back()[k].data, ref[k].data), 1e-2) << "build " << build_no << " head " << k;
+  }
+  for (int b : {1, 2})
+    for (size_t k = 0; k < ref.size(); ++k)
+      EXPECT_EQ(std::memcmp(heads[0][k].data.data(), heads[b][k].data.data(), heads[0][k].data.size() * sizeof(float)), 0)
+          << "build " << b << ", head " << k << ": other values than the first build's";
+}
+
 TEST(CudaEngine, BadStemModeIsAnError) {
   REQUIRE_GPU();
   Network net = test_network();

@@ -17,6 +17,7 @@
 #include "common/env_switch.h"
 #include "cuda/cuda_check.h"
 #include "cuda/cudnn_conv.h"
+#include "cuda/conv_pair.h"
 #include "cuda/cudnn_graph_conv.h"
 #include "cuda/device_memory.h"
 #include "cuda/host_upload.h"
@@ -188,12 +189,8 @@ class CudaEngine final : public Engine {
       else if (v == "cudnn") conv_kernels_ = ConvKernels::Cudnn;
       else if (v != "auto") throw std::invalid_argument("LIGHTNET_CUDA_CONV: expected auto, own or cudnn, found " + v);
     }
-    if (const char* env = std::getenv("LIGHTNET_CUDA_STEM")) {
-      const std::string v = env;
-      if (v == "on") stem_mode_ = StemMode::On;
-      else if (v == "off") stem_mode_ = StemMode::Off;
-      else if (v != "auto") throw std::invalid_argument("LIGHTNET_CUDA_STEM: expected auto, on or off, found \"" + v + "\"");
-    }
+    stem_mode_ = fuse_mode_from_env("LIGHTNET_CUDA_STEM");
+    pair_mode_ = fuse_mode_from_env("LIGHTNET_CUDA_PAIRS");
     // Profiling times each layer between event nodes of one stream: one lane then.
     lanes_ = options_.profile ? 1 : lanes_from_env();
     LN_CUDA(cudaSetDevice(options_.gpu_id));
@@ -281,11 +278,20 @@ class CudaEngine final : public Engine {
   DType dt_;
   // LIGHTNET_CUDA_CONV=own|cudnn restricts the per-layer choice (to compare); auto times both.
   enum class ConvKernels { Auto, Own, Cudnn } conv_kernels_ = ConvKernels::Auto;
-  // The first two convs on one kernel (stem_conv.h) where it applies: LIGHTNET_CUDA_STEM=auto times it against
-  // the pair's own picks, on takes it, off keeps the pair apart (to compare).
-  enum class StemMode { Auto, On, Off } stem_mode_ = StemMode::Auto;
-  std::pair<int, int> stem_pair_{-1, -1};  // the pair the stem kernel may run in this build (find_stem_pair)
+  // Two convs on one kernel where it applies: the first two (stem_conv.h; LIGHTNET_CUDA_STEM) and chained 3×3
+  // pairs (conv_pair.h; LIGHTNET_CUDA_PAIRS). auto times the kernel against the pair's own picks, on takes it,
+  // off keeps the pairs apart (to compare).
+  enum class FuseMode { Auto, On, Off };
+  static FuseMode fuse_mode_from_env(const char* var);
+  FuseMode stem_mode_ = FuseMode::Auto, pair_mode_ = FuseMode::Auto;
+  std::pair<int, int> stem_pair_{-1, -1};       // the pair the stem kernel may run in this build (find_stem_pair)
+  std::vector<std::pair<int, int>> conv_pairs_;  // the pairs a conv pair kernel may run (find_conv_pairs)
+  std::map<int, int> pair_first_;                // second → first, of both kinds
+  int pair_first_reader(int first) const;        // the pair's second, or -1
   void choose_stem(float apart_ms);
+  void choose_pair(int first, int second, float apart_ms);
+  int pairs_taken_ = 0;
+  float pairs_ms_ = 0, pairs_apart_ms_ = 0;  // summed over the conv pairs (choose_pair)
   bool verbose_tuning_ = std::getenv("LIGHTNET_CUDA_VERBOSE") != nullptr;  // per-layer tuning times on stderr
   cudaStream_t stream_ = nullptr;
   // Lanes: independent branches of the network run concurrently on lane_streams_ (lane k ≥ 1 is
@@ -326,7 +332,8 @@ class CudaEngine final : public Engine {
     std::unique_ptr<IgemmConv> own;
     std::unique_ptr<GraphConv> graph;
     std::unique_ptr<CudnnConv> legacy;
-    std::unique_ptr<StemConv> stem;  // on the stem pair's second conv (ConvChoice::stem)
+    std::unique_ptr<StemConv> stem;  // on the stem pair's second conv (ConvChoice::pair 2)
+    std::unique_ptr<ConvPair> pair;  // on a conv pair's second conv (ConvChoice::pair 3)
     ConvChoice choice;
   };
   std::map<int, ConvLayer> convs_;
@@ -551,9 +558,9 @@ float CudaEngine::time_network() {
 // whose slice starts and strides at 16-byte multiples (the own kernels' loads).
 std::vector<int> CudaEngine::own_concat_producers() const {
   const int n = int(net_.layers.size());
-  auto own = [&](int i) {
+  auto own = [&](int i) {  // (a pair's first reads through its pair's kernel)
     auto it = convs_.find(i);
-    return it != convs_.end() && it->second.own != nullptr;
+    return it != convs_.end() && (it->second.own || it->second.pair || it->second.stem || it->second.choice.pair == 1);
   };
   auto group_slice = [](const Layer& l) {  // a channel-slice view (a fused sibling's output): its readers count
     return l.type == LayerType::Route && l.inputs.size() == 1 && l.as<RouteParams>().groups > 1;
@@ -641,12 +648,24 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
   // The stem kernel reads the network input where the pair's second conv runs: planned so whether it is taken
   // or not (the input then merely lives one layer longer).
   stem_pair_ = {-1, -1};
-  if (!int8_engine_ && stem_mode_ != StemMode::Off && conv_kernels_ != ConvKernels::Cudnn) {
+  conv_pairs_.clear();
+  pair_first_.clear();
+  if (!int8_engine_ && stem_mode_ != FuseMode::Off && conv_kernels_ != ConvKernels::Cudnn) {
     const std::pair<int, int> pair = find_stem_pair(net_);
     if (pair.first >= 0 &&
         StemConv::supports(net_.layers[pair.first], net_.layers[pair.second], input_channels_, dt_)) {
       stem_pair_ = pair;
       mo.fused_pairs.push_back(pair);
+      pair_first_[pair.second] = pair.first;
+    }
+  }
+  if (!int8_engine_ && pair_mode_ != FuseMode::Off && conv_kernels_ != ConvKernels::Cudnn) {
+    conv_pairs_ = find_conv_pairs(net_, [&](const Layer& a, const Layer& b) {
+      return a.index != stem_pair_.second && ConvPair::supports(a, b, dt_);
+    });
+    for (const auto& pair : conv_pairs_) {
+      mo.fused_pairs.push_back(pair);
+      pair_first_[pair.second] = pair.first;
     }
   }
   plan_ = plan_memory(net_, mo);
@@ -713,7 +732,7 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
   sparse_layers_ = sparse_candidates_ = 0;  // (the INT8 timing above tunes on scratch tensors too)
   sparse_dense_ms_ = sparse_sparse_ms_ = 0;
   int total = 0, done = 0;
-  float stem_apart_ms = 0;  // the stem pair's convs, each on its own pick
+  std::map<int, float> picked_ms;  // per conv timed here: its pick's time (the fused pairs' "apart")
   for (const Layer& l : net_.layers) total += l.type == LayerType::Convolutional;
   for (const Layer& l : net_.layers) {
     if (l.type != LayerType::Convolutional) continue;
@@ -725,9 +744,17 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
       if (it == cached->convs.end()) return false;
       want = &it->second;
     }
-    if (want && want->stem) {  // the stem pair, if it still is one here
-      if (l.index != (want->stem == 1 ? stem_pair_.first : stem_pair_.second)) return false;
-      if (want->stem == 2) cl.stem = std::make_unique<StemConv>(net_.layers[stem_pair_.first], l, input_channels_);
+    if (want && want->pair) {  // two convs on one kernel, if they still are a pair here
+      const auto second = pair_first_.find(l.index);
+      if (want->pair == 1 ? pair_first_reader(l.index) < 0 : second == pair_first_.end()) return false;
+      if (want->pair == 2) {
+        if (l.index != stem_pair_.second) return false;
+        cl.stem = std::make_unique<StemConv>(net_.layers[stem_pair_.first], l, input_channels_);
+      } else if (want->pair == 3) {
+        if (l.index == stem_pair_.second || want->own < 0 || want->own >= ConvPair::kVariants) return false;
+        cl.pair = std::make_unique<ConvPair>(net_.layers[second->second], l);
+        if (!cl.pair->fits(view_of(net_.layers[second->second].inputs.at(0), options_.batch), out)) return false;
+      }
       cl.choice = *want;
     } else if (want) {  // a cached decision: take it if it still runs
       if (want->sparse) {
@@ -757,15 +784,24 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
     } else {
       float ms = 0;
       if (!choose_conv(l, in, out, limit, concat_in_place, cl, &ms)) return false;
-      if (l.index == stem_pair_.first || l.index == stem_pair_.second) stem_apart_ms += ms;
+      picked_ms[l.index] = ms;
     }
     convs_[l.index] = std::move(cl);
     if (progress) progress(double(++done) / total, (cached ? "checked " : "tuned ") + layer_name(l));
   }
-  if (stem_pair_.first >= 0) {
-    if (!cached) choose_stem(stem_apart_ms);
-    if ((convs_.at(stem_pair_.first).choice.stem == 1) != (convs_.at(stem_pair_.second).choice.stem == 2)) return false;
+  pairs_taken_ = 0;
+  pairs_ms_ = pairs_apart_ms_ = 0;
+  if (!cached) {
+    if (stem_pair_.first >= 0) choose_stem(picked_ms[stem_pair_.first] + picked_ms[stem_pair_.second]);
+    for (const auto& [first, second] : conv_pairs_) choose_pair(first, second, picked_ms[first] + picked_ms[second]);
+    if (!conv_pairs_.empty())
+      log_line("conv pairs: " + std::to_string(pairs_taken_) + " of " + std::to_string(conv_pairs_.size()) +
+               " chained 3x3 pairs on one kernel (timed faster): the pairs take " + std::to_string(pairs_ms_ * 1000) +
+               " us against " + std::to_string(pairs_apart_ms_ * 1000) + " us apart, each alone "
+               "(LIGHTNET_CUDA_PAIRS=off keeps them apart)");
   }
+  for (const auto& [second, first] : pair_first_)
+    if ((convs_.at(first).choice.pair == 1) != (convs_.at(second).choice.pair >= 2)) return false;
   size_t need = 256;
   for (const auto& [i, c] : convs_) need = std::max(need, c.choice.workspace);
   if (need != workspace_.bytes()) workspace_ = DeviceBuffer(need);
@@ -972,7 +1008,7 @@ void CudaEngine::choose_stem(float apart_ms) {
   auto stem = std::make_unique<StemConv>(net_.layers[first], net_.layers[second], input_channels_);
   const View in = view_of(net_.layers[first].inputs.at(0), options_.batch), out = view_of(second, options_.batch);
   const float stem_ms = time_as_graph([&] { stem->run(in, out, stream_); });
-  const bool take = stem_mode_ == StemMode::On || conv_kernels_ == ConvKernels::Own || stem_ms < apart_ms;
+  const bool take = stem_mode_ == FuseMode::On || conv_kernels_ == ConvKernels::Own || stem_ms < apart_ms;
   log_line("layers " + std::to_string(first) + " + " + std::to_string(second) + ": one stem kernel " +
            std::to_string(stem_ms * 1000) + " us (" + std::to_string(stem->blocks_per_sm()) + " blocks per SM), " +
            "apart " + std::to_string(apart_ms * 1000) + " us: " + (take ? "one kernel" : "apart") +
@@ -982,10 +1018,59 @@ void CudaEngine::choose_stem(float apart_ms) {
   ConvLayer& b = convs_.at(second);
   sparse_layers_ -= (a.choice.sparse != 0) + (b.choice.sparse != 0);
   a = ConvLayer{};
-  a.choice.stem = 1;
+  a.choice.pair = 1;
   b = ConvLayer{};
   b.stem = std::move(stem);
-  b.choice.stem = 2;
+  b.choice.pair = 2;
+}
+
+// A chained 3×3 pair on one kernel, its fastest tile variant, where that beats the two convs on their own picks
+// (`apart_ms`), timed as the network runs them; LIGHTNET_CUDA_PAIRS=on (or LIGHTNET_CUDA_CONV=own) takes it
+// whatever the timing says.
+void CudaEngine::choose_pair(int first, int second, float apart_ms) {
+  auto pair = std::make_unique<ConvPair>(net_.layers[first], net_.layers[second]);
+  const View in = view_of(net_.layers[first].inputs.at(0), options_.batch), out = view_of(second, options_.batch);
+  if (!pair->fits(in, out)) return;
+  float pair_ms = 1e30f;
+  int variant = -1;
+  for (int v = 0; v < ConvPair::kVariants; ++v) {
+    const float ms = time_as_graph([&] { pair->run(v, in, out, stream_); });
+    if (ms < pair_ms) pair_ms = ms, variant = v;
+  }
+  const bool take = pair_mode_ == FuseMode::On || conv_kernels_ == ConvKernels::Own || pair_ms < apart_ms;
+  if (verbose_tuning_)
+    log_line("layers " + std::to_string(first) + " + " + std::to_string(second) + ": " + pair->variant_name(variant) +
+             " " + std::to_string(pair_ms * 1000) + " us (" + std::to_string(pair->blocks_per_sm(variant)) +
+             " blocks per SM), apart " + std::to_string(apart_ms * 1000) + " us: " + (take ? "one kernel" : "apart"));
+  pairs_ms_ += take ? pair_ms : apart_ms;
+  pairs_apart_ms_ += apart_ms;
+  if (!take) return;
+  ++pairs_taken_;
+  ConvLayer& a = convs_.at(first);
+  ConvLayer& b = convs_.at(second);
+  sparse_layers_ -= (a.choice.sparse != 0) + (b.choice.sparse != 0);
+  a = ConvLayer{};
+  a.choice.pair = 1;
+  b = ConvLayer{};
+  b.pair = std::move(pair);
+  b.choice.pair = 3;
+  b.choice.own = variant;
+}
+
+int CudaEngine::pair_first_reader(int first) const {
+  for (const auto& [second, f] : pair_first_)
+    if (f == first) return second;
+  return -1;
+}
+
+CudaEngine::FuseMode CudaEngine::fuse_mode_from_env(const char* var) {
+  const char* env = std::getenv(var);
+  if (!env) return FuseMode::Auto;
+  const std::string v = env;
+  if (v == "on") return FuseMode::On;
+  if (v == "off") return FuseMode::Off;
+  if (v != "auto") throw std::invalid_argument(std::string(var) + ": expected auto, on or off, found \"" + v + "\"");
+  return FuseMode::Auto;
 }
 
 void CudaEngine::allocate_postprocess() {
@@ -1054,8 +1139,15 @@ void CudaEngine::add_steps(Program& p, int batch) {
       case LayerType::Convolutional: {
         const View in = view_of(l.inputs[0], batch);
         ConvLayer& cl = convs_.at(l.index);
-        if (cl.choice.stem == 1) {  // the stem kernel of the conv reading it computes it
+        if (cl.choice.pair == 1) {  // the pair kernel of the conv reading it computes it
           p.steps.push_back({l.index, [](cudaStream_t) {}});
+          break;
+        }
+        if (cl.pair) {
+          const ConvPair* k = cl.pair.get();
+          const int variant = cl.choice.own;
+          const View x = view_of(net_.layers[pair_first_.at(l.index)].inputs.at(0), batch);
+          p.steps.push_back({l.index, [=](cudaStream_t s) { k->run(variant, x, out, s); }});
           break;
         }
         if (cl.stem) {
@@ -1279,9 +1371,16 @@ void CudaEngine::undo_rewrites() {
 
 // What the rewrites made of a layer, for its profile row: " (fused 4+2)", " (layer 148's conv)", ...
 std::string CudaEngine::rewrite_note(int layer) const {
-  if (auto it = convs_.find(layer); it != convs_.end() && it->second.choice.stem) {
-    if (it->second.choice.stem == 1) return " (computed by layer " + std::to_string(stem_pair_.second) + "'s stem kernel)";
-    return " (stem kernel: layers " + std::to_string(stem_pair_.first) + " + " + std::to_string(layer) + ")";
+  if (auto it = convs_.find(layer); it != convs_.end() && it->second.choice.pair) {
+    const int pair = it->second.choice.pair;
+    if (pair == 1) {
+      const int second = pair_first_reader(layer);
+      return " (computed by layer " + std::to_string(second) + "'s " +
+             (second == stem_pair_.second ? "stem" : "conv pair") + " kernel)";
+    }
+    const std::string layers = "layers " + std::to_string(pair_first_.at(layer)) + " + " + std::to_string(layer);
+    if (pair == 2) return " (stem kernel: " + layers + ")";
+    return " (conv pair kernel: " + layers + ", " + it->second.pair->variant_name(it->second.choice.own) + ")";
   }
   for (const ir::SiblingFusion& f : fusions_)
     if (f.conv == layer) return " (fused " + members_text(f) + ")";

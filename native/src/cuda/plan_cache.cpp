@@ -19,9 +19,10 @@ namespace lightnet::cuda {
 namespace {
 
 constexpr const char* kMagic = "lightnet-cuda-plan";
-constexpr int kFormat = 9;  // 3: own kernels (ConvChoice::own); 4: int8 layers; 5: sparse; 6: resident 3x3;
-                            // 7: in-place concat producers, and the own kernels' new epilogues (timings changed);
-                            // 8: INT8 plans without int8 layers hold the rewritten network's choices; 9: stem pair
+constexpr int kFormat = 10;  // 3: own kernels (ConvChoice::own); 4: int8 layers; 5: sparse; 6: resident 3x3;
+                             // 7: in-place concat producers, and the own kernels' new epilogues (timings changed);
+                             // 8: INT8 plans without int8 layers hold the rewritten network's choices; 9: stem pair;
+                             // 10: conv pairs (ConvChoice::pair 3)
 
 using Hasher = Fnv1a;
 
@@ -86,7 +87,8 @@ std::string plan_path(const std::string& cache_dir, const Network& net, Precisio
   // each rebuilding the other's (the key in the header still guards everything else).
   if (!sparsity) name += "-sparsity-off";
   for (const char* var : {"LIGHTNET_CUDNN_HEUR", "LIGHTNET_CUDA_CONCAT", "LIGHTNET_CUDA_CONV", "LIGHTNET_CUDA_INT8",
-                          "LIGHTNET_CUDA_FUSE_SIBLINGS", "LIGHTNET_CUDA_SWAP_UPSAMPLE", "LIGHTNET_CUDA_STEM"})
+                          "LIGHTNET_CUDA_FUSE_SIBLINGS", "LIGHTNET_CUDA_SWAP_UPSAMPLE", "LIGHTNET_CUDA_STEM",
+                          "LIGHTNET_CUDA_PAIRS"})
     if (const char* v = std::getenv(var)) {
       std::string word = std::string(var).substr(std::string(var).rfind('_') + 1) + "-" + v;
       for (char& c : word) c = std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? std::tolower(c) : '_';
@@ -118,8 +120,8 @@ std::optional<PlanContents> load_plan(const std::string& path, const PlanKey& ke
   for (int i = 0; i < count; ++i) {
     int layer = 0, fused = 0;
     ConvChoice c;
-    if (!(in >> word >> layer >> c.algo >> c.math >> fused >> c.workspace >> c.graph >> c.own >> c.sparse >> c.stem) || word != "conv" ||
-        c.stem < 0 || c.stem > 2) {
+    if (!(in >> word >> layer >> c.algo >> c.math >> fused >> c.workspace >> c.graph >> c.own >> c.sparse >> c.pair) || word != "conv" ||
+        c.pair < 0 || c.pair > 3) {
       why = path + ": corrupt (conv entry " + std::to_string(i) + " of " + std::to_string(count) + ")";
       return std::nullopt;
     }
@@ -151,7 +153,7 @@ bool save_plan(const std::string& path, const PlanKey& key, const PlanContents& 
     out << kMagic << " " << kFormat << "\nkey " << hex(key.hash) << " " << key.description << "\n";
     out << "concat_in_place " << (plan.concat_in_place ? 1 : 0) << "\nconvs " << plan.convs.size() << "\n";
     for (const auto& [layer, c] : plan.convs)
-      out << "conv " << layer << " " << c.algo << " " << c.math << " " << (c.fused ? 1 : 0) << " " << c.workspace << " " << c.graph << " " << c.own << " " << c.sparse << " " << c.stem << "\n";
+      out << "conv " << layer << " " << c.algo << " " << c.math << " " << (c.fused ? 1 : 0) << " " << c.workspace << " " << c.graph << " " << c.own << " " << c.sparse << " " << c.pair << "\n";
     out << "int8_layers " << plan.int8_layers.size();
     for (int layer : plan.int8_layers) out << " " << layer;
     out << "\nin_place_producers " << plan.in_place_producers.size();
