@@ -9,8 +9,11 @@
 //    outside the map (the second conv's padding) go into shared memory.
 // 3. The second conv from there: units of 2 output rows × 16 pixels × 32 channels. Bias, activation, one 32-bit
 //    store per channel pair.
-// Shared rows (pixels, filter rows) are 2 C + 16 bytes apart, which keeps ldmatrix and the epilogue's stores
-// free of bank conflicts for consecutive pixels.
+// Pixel rows in shared memory are 2 C + 16 bytes apart, which keeps ldmatrix and the epilogue's stores free of
+// bank conflicts for consecutive pixels. Filter rows are 2 C bytes with their 16-byte chunks XOR-swizzled
+// instead (swizzle()): without the padding, 64-channel filters leave room for 10-row tiles, 32-channel ones for
+// 20-row tiles at two blocks per SM, whose fewer tiles fit the GPU in one round (160x120 in 10-row tiles: 120
+// tiles for 132 SMs; 320x240 in 20-row tiles: 240 for 264 places).
 #include "cuda/conv_pair.h"
 
 #include <cuda_fp16.h>
@@ -33,8 +36,8 @@ namespace {
 template <int C, int TH>
 struct Tile {
   static constexpr int TW = 16, IH = TH + 4, IW = TW + 4, MH = TH + 2, MW = TW + 2;
-  static constexpr int P = 2 * C + 16;  // bytes per pixel or filter row in shared memory
-  static constexpr int kFilterBytes = 9 * C * P;
+  static constexpr int P = 2 * C + 16;  // bytes per pixel in shared memory
+  static constexpr int kFilterBytes = 9 * C * 2 * C;
   static constexpr int kInBytes = IH * IW * P, kMidBytes = MH * MW * P;
   static constexpr int kSharedBytes = 2 * kFilterBytes + kInBytes + kMidBytes;
   static constexpr int kMidPixels = MH * MW;
@@ -42,6 +45,12 @@ struct Tile {
   static constexpr int kUnits1 = (kMidPixels + 31) / 32 * kGroups, kUnits2 = TH / 2 * kGroups;
   static constexpr int kChunks = C / 8;  // 16-byte chunks per pixel
 };
+
+// Chunk `chunk` (16 bytes) of filter row `row` (2 C bytes) sits at chunk position chunk ^ key(row), so that the 8
+// consecutive rows an ldmatrix reads hit 8 different bank groups: with 128-byte rows the key is row mod 8; with
+// 64-byte rows (two per 128 bytes) it is (row / 2) mod 4.
+template <int C>
+__device__ __forceinline__ int swizzle_key(int row) { return C == 64 ? (row & 7) : ((row >> 1) & 3); }
 
 struct PairArgs {
   const __half* x;
@@ -58,15 +67,15 @@ struct PairArgs {
 };
 
 // 32 pixels × 32 channels of a 3×3 conv over a shared-memory map of `pitch_px` pixels per row: `a_addr` are the
-// lane's ldmatrix row addresses of the two m16 tiles at tap (0, 0), `b_addr` its filter row address at tap 0;
-// the accumulators arrive holding the bias.
+// lane's ldmatrix row addresses of the two m16 tiles at tap (0, 0), `b_addr` its filter row's address at tap 0
+// and `b_off` its swizzled chunk offsets per k step; the accumulators arrive holding the bias.
 template <int C, int P>
 __device__ __forceinline__ void conv_unit(float (&acc)[2][4][4], const unsigned (&a_addr)[2], unsigned b_addr,
-                                          int pitch_px) {
+                                          const int (&b_off)[C / 16], int pitch_px) {
 #pragma unroll
   for (int tap = 0; tap < 9; ++tap) {
     const int ky = tap / 3, kx = tap - ky * 3;
-    const unsigned a_tap = (ky * pitch_px + kx) * P, b_tap = b_addr + tap * C * P;
+    const unsigned a_tap = (ky * pitch_px + kx) * P, b_tap = b_addr + tap * C * 2 * C;
 #pragma unroll
     for (int kk = 0; kk < C / 16; ++kk) {
       unsigned af[2][4], bf[4][2];
@@ -75,7 +84,7 @@ __device__ __forceinline__ void conv_unit(float (&acc)[2][4][4], const unsigned 
 #pragma unroll
       for (int nt = 0; nt < 4; nt += 2) {
         unsigned r[4];
-        ldmatrix_x4(r, b_tap + nt * 8 * P + kk * 32);
+        ldmatrix_x4(r, b_tap + nt * 8 * 2 * C + b_off[kk]);
         bf[nt][0] = r[0]; bf[nt][1] = r[1];
         bf[nt + 1][0] = r[2]; bf[nt + 1][1] = r[3];
       }
@@ -102,7 +111,7 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) conv_pair_kernel(cons
   // The filters first: they do not depend on the previous kernel.
   for (int idx = tid; idx < 2 * 9 * C * T::kChunks; idx += kThreads) {
     const int row = idx / T::kChunks, chunk = idx - row * T::kChunks;  // row = (conv · 9 + tap) · C + cout
-    cp_async16(smem + row * P + chunk * 16, a.filters + row * C + chunk * 8, true);
+    cp_async16(smem + row * 2 * C + ((chunk ^ swizzle_key<C>(row)) << 4), a.filters + row * C + chunk * 8, true);
   }
   cp_async_commit();
   wait_for_predecessor();
@@ -128,8 +137,11 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) conv_pair_kernel(cons
     }
   };
 
-  const int a_px = lane & 15, a_half = (lane >> 4) * 16;  // ldmatrix: A row, k half; B row, k half
-  const int b_row = (lane & 7) + ((lane >> 4) << 3), b_half = ((lane >> 3) & 1) * 16;
+  const int a_px = lane & 15, a_half = (lane >> 4) * 16;  // ldmatrix: A row, k half; B row, its chunk per k step
+  const int b_row = (lane & 7) + ((lane >> 4) << 3), b_half = (lane >> 3) & 1;
+  int b_off[C / 16];  // (every B row base is a multiple of 8, so the key is b_row's)
+#pragma unroll
+  for (int kk = 0; kk < C / 16; ++kk) b_off[kk] = ((2 * kk + b_half) ^ swizzle_key<C>(b_row)) << 4;
 
   if (blockIdx.x < a.tiles) load_input(blockIdx.x);
   cp_async_commit();
@@ -161,7 +173,7 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) conv_pair_kernel(cons
             const float b = __ldg(a.bias + n0 + nt * 8 + 2 * tq + j);
             acc[0][nt][j] = acc[0][nt][j + 2] = acc[1][nt][j] = acc[1][nt][j + 2] = b;
           }
-        conv_unit<C, P>(acc, a_addr, w_base + (n0 + b_row) * P + b_half, T::IW);
+        conv_unit<C, P>(acc, a_addr, w_base + (n0 + b_row) * 2 * C, b_off, T::IW);
 #pragma unroll
         for (int mt = 0; mt < 2; ++mt)
 #pragma unroll
@@ -198,7 +210,7 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) conv_pair_kernel(cons
             const float b = __ldg(a.bias + C + n0 + nt * 8 + 2 * tq + j);
             acc[0][nt][j] = acc[0][nt][j + 2] = acc[1][nt][j] = acc[1][nt][j + 2] = b;
           }
-        conv_unit<C, P>(acc, a_addr, w_base + (9 * C + n0 + b_row) * P + b_half, T::MW);
+        conv_unit<C, P>(acc, a_addr, w_base + (9 * C + n0 + b_row) * 2 * C, b_off, T::MW);
 #pragma unroll
         for (int mt = 0; mt < 2; ++mt)
 #pragma unroll
@@ -227,12 +239,12 @@ template <int C, int TH, int kWarps, int kMinBlocks>
 Variant variant(const char* name) {
   return {name, C, TH, kWarps * 32, Tile<C, TH>::kSharedBytes, conv_pair_kernel<C, TH, kWarps, kMinBlocks>};
 }
-// Per channel count, ConvPair::kVariants tile shapes. 32 channels: 104 / 80 KB of shared memory, two blocks per
-// SM; 64: 221 / 200 KB, one.
+// Per channel count, ConvPair::kVariants tile shapes. 32 channels: 93 / 104 KB of shared memory, two blocks per
+// SM; 64: 214 / 182 KB, one (10 warps for the 10-row tile: one per unit of its second conv).
 const Variant& variant_at(int channels, int v) {
   static const Variant table[2][ConvPair::kVariants] = {
-      {variant<32, 16, 8, 2>("pair 16x16x32"), variant<32, 8, 8, 2>("pair 8x16x32")},
-      {variant<64, 8, 8, 1>("pair 8x16x64"), variant<64, 4, 8, 1>("pair 4x16x64")}};
+      {variant<32, 16, 8, 2>("pair 16x16x32"), variant<32, 20, 8, 2>("pair 20x16x32")},
+      {variant<64, 10, 10, 1>("pair 10x16x64"), variant<64, 4, 8, 1>("pair 4x16x64")}};
   if (v < 0 || v >= ConvPair::kVariants || (channels != 32 && channels != 64))
     throw std::invalid_argument("conv pair: no variant " + std::to_string(v) + " for " + std::to_string(channels) +
                                 " channels");

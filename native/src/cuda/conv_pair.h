@@ -30,7 +30,7 @@ class ConvPair {
   // supports() is false.
   ConvPair(const Layer& first, const Layer& second);
 
-  // Tile shapes to time (the output tile's rows: 16 or 8 for 32 channels, 8 or 4 for 64).
+  // Tile shapes to time (the output tile's rows: 16 or 20 for 32 channels, 10 or 4 for 64).
   static constexpr int kVariants = 2;
   std::string variant_name(int variant) const;
   int blocks_per_sm(int variant) const;
