@@ -96,6 +96,17 @@ __device__ __forceinline__ void conv_unit(float (&acc)[2][4][4], const unsigned 
   }
 }
 
+// The accumulators of a 32 × 32 unit start at its columns' bias (this lane's: 2 tq, 2 tq + 1 of each n tile).
+__device__ __forceinline__ void start_at_bias(float (&acc)[2][4][4], const float* bias, int tq) {
+#pragma unroll
+  for (int nt = 0; nt < 4; ++nt)
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      const float b = __ldg(bias + nt * 8 + 2 * tq + j);
+      acc[0][nt][j] = acc[0][nt][j + 2] = acc[1][nt][j] = acc[1][nt][j + 2] = b;
+    }
+}
+
 template <int C, int TH, int kWarps, int kMinBlocks>
 __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) conv_pair_kernel(const PairArgs a) {
 #if __CUDA_ARCH__ >= 800
@@ -166,13 +177,7 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) conv_pair_kernel(cons
           a_addr[mt] = x_base + (my * T::IW + mx) * P + a_half;
         }
         float acc[2][4][4];
-#pragma unroll
-        for (int nt = 0; nt < 4; ++nt)
-#pragma unroll
-          for (int j = 0; j < 2; ++j) {
-            const float b = __ldg(a.bias + n0 + nt * 8 + 2 * tq + j);
-            acc[0][nt][j] = acc[0][nt][j + 2] = acc[1][nt][j] = acc[1][nt][j + 2] = b;
-          }
+        start_at_bias(acc, a.bias + n0, tq);
         conv_unit<C, P>(acc, a_addr, w_base + (n0 + b_row) * 2 * C, b_off, T::IW);
 #pragma unroll
         for (int mt = 0; mt < 2; ++mt)
@@ -203,13 +208,7 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) conv_pair_kernel(cons
 #pragma unroll
         for (int mt = 0; mt < 2; ++mt) a_addr[mt] = m_base + ((r0 + mt) * T::MW + a_px) * P + a_half;
         float acc[2][4][4];
-#pragma unroll
-        for (int nt = 0; nt < 4; ++nt)
-#pragma unroll
-          for (int j = 0; j < 2; ++j) {
-            const float b = __ldg(a.bias + C + n0 + nt * 8 + 2 * tq + j);
-            acc[0][nt][j] = acc[0][nt][j + 2] = acc[1][nt][j] = acc[1][nt][j + 2] = b;
-          }
+        start_at_bias(acc, a.bias + C + n0, tq);
         conv_unit<C, P>(acc, a_addr, w_base + (9 * C + n0 + b_row) * 2 * C, b_off, T::MW);
 #pragma unroll
         for (int mt = 0; mt < 2; ++mt)
@@ -255,13 +254,6 @@ bool plain_3x3(const Layer& l) {
   if (l.type != LayerType::Convolutional) return false;
   const auto& p = l.as<ConvParams>();
   return p.size == 3 && p.stride_x == 1 && p.stride_y == 1 && p.padding == 1 && p.dilation == 1 && p.groups == 1;
-}
-
-template <class T>
-DeviceBuffer upload(const std::vector<T>& v) {
-  DeviceBuffer b(v.size() * sizeof(T));
-  LN_CUDA(cudaMemcpy(b.get(), v.data(), b.bytes(), cudaMemcpyHostToDevice));
-  return b;
 }
 
 }  // namespace

@@ -290,6 +290,7 @@ class CudaEngine final : public Engine {
   int pair_first_reader(int first) const;        // the pair's second, or -1
   void choose_stem(float apart_ms);
   void choose_pair(int first, int second, float apart_ms);
+  void fuse(int first, int second, ConvLayer fused);
   int pairs_taken_ = 0;
   float pairs_ms_ = 0, pairs_apart_ms_ = 0;  // summed over the conv pairs (choose_pair)
   bool verbose_tuning_ = std::getenv("LIGHTNET_CUDA_VERBOSE") != nullptr;  // per-layer tuning times on stderr
@@ -1014,14 +1015,20 @@ void CudaEngine::choose_stem(float apart_ms) {
            "apart " + std::to_string(apart_ms * 1000) + " us: " + (take ? "one kernel" : "apart") +
            " (LIGHTNET_CUDA_STEM=off keeps them apart)");
   if (!take) return;
+  ConvLayer fused;
+  fused.stem = std::move(stem);
+  fused.choice.pair = 2;
+  fuse(first, second, std::move(fused));
+}
+
+// The pair's first conv launches nothing from now on; its second runs `fused`, which computes both.
+void CudaEngine::fuse(int first, int second, ConvLayer fused) {
   ConvLayer& a = convs_.at(first);
   ConvLayer& b = convs_.at(second);
   sparse_layers_ -= (a.choice.sparse != 0) + (b.choice.sparse != 0);
   a = ConvLayer{};
   a.choice.pair = 1;
-  b = ConvLayer{};
-  b.stem = std::move(stem);
-  b.choice.pair = 2;
+  b = std::move(fused);
 }
 
 // A chained 3×3 pair on one kernel, its fastest tile variant, where that beats the two convs on their own picks
@@ -1046,15 +1053,11 @@ void CudaEngine::choose_pair(int first, int second, float apart_ms) {
   pairs_apart_ms_ += apart_ms;
   if (!take) return;
   ++pairs_taken_;
-  ConvLayer& a = convs_.at(first);
-  ConvLayer& b = convs_.at(second);
-  sparse_layers_ -= (a.choice.sparse != 0) + (b.choice.sparse != 0);
-  a = ConvLayer{};
-  a.choice.pair = 1;
-  b = ConvLayer{};
-  b.pair = std::move(pair);
-  b.choice.pair = 3;
-  b.choice.own = variant;
+  ConvLayer fused;
+  fused.pair = std::move(pair);
+  fused.choice.pair = 3;
+  fused.choice.own = variant;
+  fuse(first, second, std::move(fused));
 }
 
 int CudaEngine::pair_first_reader(int first) const {

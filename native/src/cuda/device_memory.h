@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <utility>
+#include <vector>
 
 #include "cuda/cuda_check.h"
 
@@ -34,6 +35,14 @@ class DeviceBuffer {
   void* ptr_ = nullptr;
   size_t bytes_ = 0;
 };
+
+// A device copy of host values (filters, biases), synchronously.
+template <class T>
+DeviceBuffer upload(const std::vector<T>& values) {
+  DeviceBuffer b(values.size() * sizeof(T));
+  LN_CUDA(cudaMemcpy(b.get(), values.data(), b.bytes(), cudaMemcpyHostToDevice));
+  return b;
+}
 
 class PinnedBuffer {
  public:

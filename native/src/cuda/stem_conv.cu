@@ -264,13 +264,6 @@ std::string pair_name(const Layer& first, const Layer& second) {
   return "layers " + std::to_string(first.index) + " + " + std::to_string(second.index) + " (stem convolutions)";
 }
 
-template <class T>
-DeviceBuffer upload(const std::vector<T>& v) {
-  DeviceBuffer b(v.size() * sizeof(T));
-  LN_CUDA(cudaMemcpy(b.get(), v.data(), b.bytes(), cudaMemcpyHostToDevice));
-  return b;
-}
-
 }  // namespace
 
 bool StemConv::supports(const Layer& first, const Layer& second, int stored_input_channels, DType dt) {
