@@ -667,15 +667,19 @@ TEST(CudaEngine, PairKernelsRunTheElanChains) {
           << "build " << b << ", head " << k << ": other values than the first build's";
 }
 
-TEST(CudaEngine, BadStemModeIsAnError) {
+TEST(CudaEngine, BadStemOrPairModeIsAnError) {
   REQUIRE_GPU();
   Network net = test_network();
-  ScopedEnv stem("LIGHTNET_CUDA_STEM", "sideways");
-  try {
-    build(net, Precision::FP16, 1);
-    FAIL() << "expected an error";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("LIGHTNET_CUDA_STEM: expected auto, on or off"), std::string::npos) << e.what();
+  for (const char* var : {"LIGHTNET_CUDA_STEM", "LIGHTNET_CUDA_PAIRS"}) {
+    ScopedEnv mode(var, "sideways");
+    try {
+      build(net, Precision::FP16, 1);
+      ADD_FAILURE() << var << "=sideways was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string(var) + ": expected auto, on or off, found \"sideways\""),
+                std::string::npos)
+          << e.what();
+    }
   }
 }
 
