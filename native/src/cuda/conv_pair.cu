@@ -11,7 +11,7 @@
 //    store per channel pair.
 // Pixel rows in shared memory are 2 C + 16 bytes apart, which keeps ldmatrix and the epilogue's stores free of
 // bank conflicts for consecutive pixels. Filter rows are 2 C bytes with their 16-byte chunks XOR-swizzled
-// instead (swizzle()): without the padding, 64-channel filters leave room for 10-row tiles, 32-channel ones for
+// instead (swizzle_key()): without the padding, 64-channel filters leave room for 10-row tiles, 32-channel ones for
 // 20-row tiles at two blocks per SM, whose fewer tiles fit the GPU in one round (160x120 in 10-row tiles: 120
 // tiles for 132 SMs; 320x240 in 20-row tiles: 240 for 264 places).
 #include "cuda/conv_pair.h"

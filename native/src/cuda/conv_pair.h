@@ -6,7 +6,7 @@
 // The halo is computed twice (by neighbouring tiles): 18 × 18 first-conv pixels per 16 × 16 output tile.
 //
 // Both filters stay in shared memory for the whole (persistent) kernel, which bounds the channels: 32 → 32 → 32
-// and 64 → 64 → 64 (2 × 166 KB of filters would not fit at 128). The intermediate is rounded to FP16 as a stored
+// and 64 → 64 → 64 (at 128 channels the two filters alone would take 576 KB). The intermediate is rounded to FP16 as a stored
 // tensor is, so the results are the pair's run apart up to the order of the fp32 sums.
 #pragma once
 #include <cuda_runtime.h>

@@ -273,7 +273,7 @@ std::vector<std::pair<int, int>> find_conv_pairs(const Network& net,
   for (const Layer& l : net.layers)
     for (int j : l.inputs)
       if (j >= 0) ++readers[j], reader[j] = l.index;
-  for (const Head& h : net.heads) {
+  for (const Head& h : net.heads) {  // a head reads its layers too: never a pair's first
     if (h.source >= 0) readers[h.source] += 2;
     if (h.layer >= 0) readers[h.layer] += 2;
   }
