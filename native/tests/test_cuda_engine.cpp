@@ -806,6 +806,7 @@ TEST(CudaEngine, PlanCacheIsReusedAndCorruptPlansAreRebuilt) {
   build(net, Precision::FP16, 1, dir);
   std::string first = testing::internal::GetCapturedStderr();
   EXPECT_NE(first.find("no cached plan"), std::string::npos) << first;
+  EXPECT_NE(first.find("build time "), std::string::npos) << first;  // where a tuning build's time went
   std::string plan = dir + "/synthetic-fp16-b1-sparsity-off.cudaplan";
   ASSERT_TRUE(std::filesystem::exists(plan)) << first;
 
@@ -813,6 +814,7 @@ TEST(CudaEngine, PlanCacheIsReusedAndCorruptPlansAreRebuilt) {
   auto e = build(net, Precision::FP16, 1, dir);
   std::string second = testing::internal::GetCapturedStderr();
   EXPECT_EQ(second.find("building"), std::string::npos) << second;
+  EXPECT_EQ(second.find("build time "), std::string::npos) << second;
   expect_heads_match(net, *e, 1, 1e-2, 12);
 
   std::string header;

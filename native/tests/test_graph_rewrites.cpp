@@ -261,5 +261,26 @@ TEST(GraphRewriteSwitch, ZeroOneOrAnErrorNamingTheVariable) {
   ::unsetenv(name);
 }
 
+// Counts (LIGHTNET_CUDA_STREAMS, LIGHTNET_CUDNN_CANDIDATES, LIGHTNET_CUDNN_COMPILED, ...): digits in range only.
+TEST(EnvCount, DigitsInRangeOrAnErrorNamingTheVariableAndRange) {
+  const char* name = "LIGHTNET_TEST_COUNT";
+  ::unsetenv(name);
+  EXPECT_EQ(env_count(name, 7, 0, 10), 7);
+  ::setenv(name, "0", 1);
+  EXPECT_EQ(env_count(name, 7, 0, 10), 0);
+  ::setenv(name, "10", 1);
+  EXPECT_EQ(env_count(name, 7, 0, 10), 10);
+  for (const char* bad : {"11", "", "-1", "3x", " 3", "many", "99999999999999"}) {
+    ::setenv(name, bad, 1);
+    try {
+      env_count(name, 7, 0, 10);
+      ADD_FAILURE() << "\"" << bad << "\" was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()), std::string("LIGHTNET_TEST_COUNT: expected 0..10, found \"") + bad + "\"");
+    }
+  }
+  ::unsetenv(name);
+}
+
 }  // namespace
 }  // namespace lightnet

@@ -5,7 +5,9 @@
 #include <cudnn.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -46,6 +48,19 @@ int cuda_device_count() {
 
 namespace cuda {
 namespace {
+
+// Adds the host seconds between its construction and its end to `total` (where a build's time goes).
+class Stopwatch {
+ public:
+  explicit Stopwatch(double& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+  ~Stopwatch() { total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+  Stopwatch(const Stopwatch&) = delete;
+  Stopwatch& operator=(const Stopwatch&) = delete;
+
+ private:
+  double& total_;
+  std::chrono::steady_clock::time_point start_;
+};
 
 void log_line(const std::string& s) { std::cerr << "lightnet cuda: " << s << std::endl; }
 
@@ -91,17 +106,7 @@ int stored_input_channels(const Network& net, DType dt) {
 
 // LIGHTNET_CUDA_STREAMS: how many streams (lanes) the network's independent branches may run on at once.
 constexpr int kMaxLanes = 8;
-int lanes_from_env() {
-  const char* env = std::getenv("LIGHTNET_CUDA_STREAMS");
-  if (!env) return 4;
-  const std::string v = env;
-  const bool digits = !v.empty() && v.size() <= 2 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
-  const int n = digits ? std::stoi(v) : 0;
-  if (n < 1 || n > kMaxLanes)
-    throw std::invalid_argument("LIGHTNET_CUDA_STREAMS: expected 1.." + std::to_string(kMaxLanes) + ", found \"" + v +
-                                "\"");
-  return n;
-}
+int lanes_from_env() { return env_count("LIGHTNET_CUDA_STREAMS", 4, 1, kMaxLanes); }
 
 // cuDNN launches on its handle's stream (cudnnBackendExecute and the legacy calls take none): a step on another
 // lane points the handle there for its call, and back at the engine's stream after (tuning relies on that).
@@ -164,6 +169,7 @@ class CudaEngine final : public Engine {
  public:
   CudaEngine(const Network& net, const BuildOptions& options, const ProgressCallback& progress)
       : net_(net), options_(options), dt_(options.precision == Precision::FP32 ? DType::F32 : DType::F16) {
+    const auto created = std::chrono::steady_clock::now();
     check_supported(net_, options_, cuda_device_count());
     // INT8 layers (engine precision, or the cfg's precision= keys with --mp): calibrate (or read the table)
     // on the CPU, then FP16 storages with int8 ones where every writer and reader handles int8.
@@ -199,6 +205,7 @@ class CudaEngine final : public Engine {
     for (cudaStream_t& s : lane_streams_) LN_CUDA(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
     LN_CUDNN(cudnnCreate(&cudnn_));
     LN_CUDNN(cudnnSetStream(cudnn_, stream_));
+    build_times_.setup = std::chrono::duration<double>(std::chrono::steady_clock::now() - created).count();
     build(progress);
     allocate_postprocess();
     program(options_.batch);  // capture the full-batch graph now, not on the first frame
@@ -294,6 +301,14 @@ class CudaEngine final : public Engine {
   int pairs_taken_ = 0;
   float pairs_ms_ = 0, pairs_apart_ms_ = 0;  // summed over the conv pairs (choose_pair)
   bool verbose_tuning_ = std::getenv("LIGHTNET_CUDA_VERBOSE") != nullptr;  // per-layer tuning times on stderr
+  // Where a tuning build's time goes: host seconds per kind of work, summed over the build (one log line at its
+  // end). A fresh machine's first build pays loading cuDNN's kernels and compiling its runtime-fused ones.
+  struct BuildTimes {
+    double setup = 0;  // the constructor before build(): checks, calibration / 2:4 pruning, streams, handles
+    double own = 0, graph = 0, legacy = 0, sparse = 0, fused = 0, network = 0;
+    int compiled = 0;  // cuDNN plans finalized that compiled a kernel
+  } build_times_;
+  std::string build_times_line(double total_s) const;
   cudaStream_t stream_ = nullptr;
   // Lanes: independent branches of the network run concurrently on lane_streams_ (lane k ≥ 1 is
   // lane_streams_[k - 1]; lane 0 is stream_), ordered by events (stream_schedule.h); captured into one graph.
@@ -428,6 +443,7 @@ View CudaEngine::view(const Placement& p, int batch) const {
 }
 
 void CudaEngine::build(const ProgressCallback& progress) {
+  const auto start = std::chrono::steady_clock::now();
   input_channels_ = stored_input_channels(net_, dt_);
   std::string path, why;
   PlanKey key;
@@ -514,6 +530,23 @@ void CudaEngine::build(const ProgressCallback& progress) {
     if (save_plan(path, key, plan_contents(), why)) log_line("saved plan " + path);
     else log_line(why);
   }
+  if (!tuned_from_cache_)
+    log_line(build_times_line(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()));
+}
+
+std::string CudaEngine::build_times_line(double total_s) const {
+  const BuildTimes& t = build_times_;
+  auto s = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f s", v);
+    return std::string(buf);
+  };
+  const double rest = total_s - (t.own + t.graph + t.legacy + t.sparse + t.fused + t.network);
+  return "build time " + s(t.setup + total_s) + ": set-up " + s(t.setup) + ", own kernels " + s(t.own) +
+         ", cuDNN graph configs " + s(t.graph) + " (" + std::to_string(t.compiled) +
+         " compiled a kernel; LIGHTNET_CUDNN_COMPILED caps them per layer), cuDNN legacy " + s(t.legacy) +
+         ", 2:4 sparse " + s(t.sparse) + ", stem and pair kernels " + s(t.fused) + ", whole-network timings " +
+         s(t.network) + ", the rest " + s(rest);
 }
 
 PlanContents CudaEngine::plan_contents() const {
@@ -529,6 +562,7 @@ PlanContents CudaEngine::plan_contents() const {
 // (zeros can time faster): ms per replay, best of 3 rounds of 10. The graph is dropped afterwards, since the
 // caller may rebuild the convolutions.
 float CudaEngine::time_network() {
+  Stopwatch clock(build_times_.network);
   const View in = view_of(-1, options_.batch);
   LN_CUDA(cudaMemsetAsync(in.data, 0x3c, size_t(in.n) * in.batch_stride * dtype_size(dt_), stream_));
   cudaEvent_t a, b;
@@ -919,6 +953,7 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
   if (dt_ == DType::F16 && (conv_kernels_ != ConvKernels::Cudnn || int8_io) &&
       IgemmConv::supports(l, in.c, precision)) {
     own = std::make_unique<IgemmConv>(l, in.c, precision);
+    Stopwatch clock(build_times_.own);
     for (int v = 0; v < kIgemmVariants; ++v) {
       if (!own->sensible(v, out)) continue;
       const IgemmWorkspace ws = own_workspace(own->partials_bytes(v, out));
@@ -937,13 +972,19 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
   };
   if (own && (conv_kernels_ == ConvKernels::Own || int8_io)) return take_own();
   auto graph = std::make_unique<GraphConv>(l, in.c, dt_);
-  int g = graph->prepare(cudnn_, in, out, -1, workspace_.get(), limit, stream_, time);
-  if (g >= 0) {
-    auto pack = graph->bind(in, out, workspace_.get());
-    graph_ms = time([&] { graph->run(cudnn_, *pack, in, out, stream_); });
+  int g = -1;
+  {
+    Stopwatch clock(build_times_.graph);
+    g = graph->prepare(cudnn_, in, out, -1, workspace_.get(), limit, stream_, time);
+    build_times_.compiled += graph->tuning().compiled;
+    if (g >= 0) {
+      auto pack = graph->bind(in, out, workspace_.get());
+      graph_ms = time([&] { graph->run(cudnn_, *pack, in, out, stream_); });
+    }
   }
   auto legacy = std::make_unique<CudnnConv>(l, in.c, dt_);
   try {
+    Stopwatch clock(build_times_.legacy);
     legacy->tune(cudnn_, in, out, workspace_.get(), limit);
     TensorDesc x, y;
     describe(x, in, dt_);
@@ -968,6 +1009,7 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
   // 2:4-sparse weights: the sparse tensor cores where they beat the fastest dense kernel.
   if (sparse_ && !int8_io && l.as<ConvParams>().sparse && SparseConv::supports(l, in.c, dt_)) {
     try {
+      Stopwatch clock(build_times_.sparse);
       auto sparse = std::make_unique<SparseConv>(sparse_, l);
       sparse->prepare(in, out, workspace_.get(), limit, stream_);
       const float sparse_ms = time([&] { sparse->run(in, out, workspace_.get(), stream_); });
@@ -1005,6 +1047,7 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
 // The stem pair on one kernel where it beats the two convs on their own picks (`apart_ms`), timed as the
 // network runs them; LIGHTNET_CUDA_STEM=on (or LIGHTNET_CUDA_CONV=own) takes it whatever the timing says.
 void CudaEngine::choose_stem(float apart_ms) {
+  Stopwatch clock(build_times_.fused);
   const auto [first, second] = stem_pair_;
   auto stem = std::make_unique<StemConv>(net_.layers[first], net_.layers[second], input_channels_);
   const View in = view_of(net_.layers[first].inputs.at(0), options_.batch), out = view_of(second, options_.batch);
@@ -1035,6 +1078,7 @@ void CudaEngine::fuse(int first, int second, ConvLayer fused) {
 // (`apart_ms`), timed as the network runs them; LIGHTNET_CUDA_PAIRS=on (or LIGHTNET_CUDA_CONV=own) takes it
 // whatever the timing says.
 void CudaEngine::choose_pair(int first, int second, float apart_ms) {
+  Stopwatch clock(build_times_.fused);
   auto pair = std::make_unique<ConvPair>(net_.layers[first], net_.layers[second]);
   const View in = view_of(net_.layers[first].inputs.at(0), options_.batch), out = view_of(second, options_.batch);
   if (!pair->fits(in, out)) return;

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/env_switch.h"
 #include "cuda/cuda_check.h"
 
 namespace lightnet::cuda {
@@ -15,20 +16,13 @@ namespace {
 enum Uid : int64_t { kX = 1, kW = 2, kB = 3, kY = 4, kConvOut = 5, kBiasOut = 6 };
 
 // How many of cuDNN's configs (in its heuristic's order) are timed per layer: LIGHTNET_CUDNN_CANDIDATES, 20 by
-// default, of which at most kMaxCompiledCandidates compile their kernel when finalized (runtime fusion: on a
-// fresh machine, whose CUDA JIT cache is cold, each such compile costs the build a noticeable moment). On the
-// H200, timing them as the network runs and 20 instead of 5 took 3–4 % off the networks (BENCHMARKS.md,
-// session 10), several of the picks lying beyond the first five.
-constexpr int kMaxCompiledCandidates = 5;
-int max_timed_candidates() {
-  const char* e = std::getenv("LIGHTNET_CUDNN_CANDIDATES");
-  if (!e) return 20;
-  char* end = nullptr;
-  const long v = std::strtol(e, &end, 10);
-  if (*e == '\0' || *end != '\0' || v < 1 || v > 1000)
-    throw std::invalid_argument(std::string("LIGHTNET_CUDNN_CANDIDATES: expected 1..1000, found \"") + e + "\"");
-  return int(v);
-}
+// default. On the H200, timing them as the network runs and 20 instead of 5 took 3–4 % off the networks
+// (BENCHMARKS.md, session 10), several of the picks lying beyond the first five. Of those, at most
+// LIGHTNET_CUDNN_COMPILED (3 by default) may compile their kernel when finalized (runtime fusion). On a fresh
+// machine, whose CUDA JIT cache is cold, each such compile took 0.6 s (session 13: 15 of them, 9 of a 23.5 s
+// build); only the YOLO heads' 1x1 convs were offered any, and the picks among them were their first three.
+int max_timed_candidates() { return env_count("LIGHTNET_CUDNN_CANDIDATES", 20, 1, 1000); }
+int max_compiled_candidates() { return env_count("LIGHTNET_CUDNN_COMPILED", 3, 0, 1000); }
 
 cudnnDataType_t cudnn_type(DType dt) { return dt == DType::F32 ? CUDNN_DATA_FLOAT : CUDNN_DATA_HALF; }
 
@@ -261,6 +255,7 @@ std::vector<BackendDesc> GraphConv::candidates(cudnnHandle_t h, const View& in, 
 int GraphConv::prepare(cudnnHandle_t h, const View& in, const View& out, int choice, void* workspace, size_t ws_limit,
                        cudaStream_t s, const Timer& timer) {
   const int wanted = choice >= 0 ? 1 : max_timed_candidates();  // (a bad LIGHTNET_CUDNN_CANDIDATES throws here)
+  const int max_compiled = choice >= 0 ? 0 : max_compiled_candidates();  // (a cached choice is not capped)
   plans_.erase(in.n);
   bool epilogue = false;
   std::vector<BackendDesc> keep;
@@ -283,7 +278,7 @@ int GraphConv::prepare(cudnnHandle_t h, const View& in, const View& out, int cho
       continue;
     }
     const bool compiled = choice < 0 && compiles_at_runtime(cfgs[i]);
-    if (compiled && compiled_made >= kMaxCompiledCandidates) continue;
+    if (compiled && compiled_made >= max_compiled) continue;
     BackendDesc plan(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
     cudnnBackendDescriptor_t cfg = cfgs[i].get();
     if (cudnnBackendSetAttribute(plan.get(), CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &h) ||
@@ -299,7 +294,7 @@ int GraphConv::prepare(cudnnHandle_t h, const View& in, const View& out, int cho
     compiled_made += compiled;
   }
   if (made.empty()) return -1;
-  if (choice < 0) tuning_.timed = int(made.size());
+  if (choice < 0) tuning_.timed = int(made.size()), tuning_.compiled = compiled_made;
 
   // Time each candidate on the real buffers: with the timer, or one warm-up, then the best of three.
   int best = -1;

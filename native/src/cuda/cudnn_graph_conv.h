@@ -48,6 +48,7 @@ class GraphConv {
   // What the last prepare() without a choice saw: cuDNN's configs, those skipped as nondeterministic, those timed.
   struct Tuning {
     int configs = 0, nondeterministic = 0, timed = 0;
+    int compiled = 0;  // of the timed, those whose finalize compiled a kernel (runtime fusion)
   };
   const Tuning& tuning() const { return tuning_; }
   size_t workspace(int batch) const;

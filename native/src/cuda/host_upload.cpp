@@ -6,6 +6,8 @@
 #include <cstring>
 #include <string>
 
+#include "common/env_switch.h"
+
 namespace lightnet::cuda {
 
 // One upload: its chunks are claimed by whichever thread asks next; `ready` says which are staged.
@@ -35,13 +37,8 @@ struct HostUploader::Job {
 };
 
 int HostUploader::default_helper_threads() {
-  if (const char* env = std::getenv("LIGHTNET_CUDA_UPLOAD_THREADS")) {
-    char* end = nullptr;
-    long n = std::strtol(env, &end, 10);
-    if (end != env && *end == 0 && n >= 0 && n <= 64) return int(n);
-  }
   const int cores = int(std::thread::hardware_concurrency());
-  return std::clamp(cores - 1, 0, 3);
+  return env_count("LIGHTNET_CUDA_UPLOAD_THREADS", std::clamp(cores - 1, 0, 3), 0, 64);
 }
 
 HostUploader::HostUploader(int helper_threads, size_t chunk_bytes) : chunk_(std::max<size_t>(chunk_bytes, 4096)) {
