@@ -1,9 +1,11 @@
 // 2:4-sparse 1×1 convolutions on cuSPARSELt against a double-precision reference on the same half-rounded,
-// pruned weights and inputs: channel slices in and out (concat in place), batch 2, ReLU and linear. Skips where
-// the build has no CUDA backend, no cuSPARSELt, or no GPU.
+// pruned weights and inputs: channel slices in and out (concat in place), batch 2, ReLU and linear; the search's
+// pick taken again without a search gives the same bits. Skips where the build has no CUDA backend, no
+// cuSPARSELt, or no GPU.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -80,6 +82,25 @@ void check(int cin, int cout, int h, int w, Activation act, int in_extra, int ou
     }
   EXPECT_EQ(outside, 0);
   EXPECT_LT(std::sqrt(num / std::max(den, 1e-30)), 2e-3) << cin << "→" << cout;
+
+  // The search's pick is reported (the engine plan keeps it), and a layer of the same product takes it without
+  // searching: from the context, or given as known (a cached plan, on a fresh context). Same kernel, same bits.
+  const cuda::SparseAlgorithm searched = conv.algorithm(in, out);
+  EXPECT_GE(searched.config, 0);
+  auto again = [&](const std::shared_ptr<cuda::SparseContext>& ctx, const cuda::SparseAlgorithm& known) {
+    cuda::SparseConv other(ctx, l);
+    other.prepare(in, out, ws.get(), ws.bytes(), nullptr, known);
+    EXPECT_EQ(other.algorithm(in, out), searched);
+    std::vector<__half> z(y.size(), __float2half_rn(-777.f));
+    EXPECT_EQ(cudaMemcpy(dy.get(), z.data(), z.size() * 2, cudaMemcpyHostToDevice), cudaSuccess);
+    other.run(in, out, ws.get(), nullptr);
+    EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    EXPECT_EQ(cudaMemcpy(z.data(), dy.get(), z.size() * 2, cudaMemcpyDeviceToHost), cudaSuccess);
+    EXPECT_EQ(std::memcmp(z.data(), y.data(), y.size() * 2), 0) << cin << "→" << cout << ": other values";
+  };
+  again(context, {});
+  std::string why;
+  again(cuda::make_sparse_context(why), searched);
 }
 
 TEST(SparseConv, MatchesDoubleReference) {

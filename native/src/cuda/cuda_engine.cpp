@@ -796,7 +796,7 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
         if (!sparse_ || !SparseConv::supports(l, in.c, dt_)) return false;
         try {
           cl.sparse = std::make_unique<SparseConv>(sparse_, l);
-          cl.sparse->prepare(in, out, workspace_.get(), workspace_.bytes(), stream_);
+          cl.sparse->prepare(in, out, workspace_.get(), workspace_.bytes(), stream_, want->sparse_algorithm);
         } catch (const std::runtime_error& e) {
           log_line(e.what());
           return false;
@@ -1023,6 +1023,7 @@ bool CudaEngine::choose_conv(const Layer& l, const View& in, const View& out, si
         if (best_ms) *best_ms = sparse_ms;
         cl.choice = ConvChoice{};
         cl.choice.sparse = 1;
+        cl.choice.sparse_algorithm = sparse->algorithm(in, out);
         cl.choice.workspace = sparse->workspace(in, out);
         cl.sparse = std::move(sparse);
         ++sparse_layers_;

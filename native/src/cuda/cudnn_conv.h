@@ -8,6 +8,7 @@
 
 #include "cuda/device_memory.h"
 #include "cuda/kernels.h"
+#include "cuda/sparse_conv.h"
 #include "lightnet/network.h"
 
 namespace lightnet::cuda {
@@ -44,6 +45,7 @@ struct ConvChoice {
   int graph = -1;          // ≥ 0: the cuDNN graph (GraphConv) candidate taken instead of the legacy call
   int own = -1;            // ≥ 0: the own implicit-GEMM kernel (IgemmConv) of this tile variant instead of cuDNN
   int sparse = 0;          // 1: cuSPARSELt on sparse tensor cores (SparseConv), 2:4 weights
+  SparseAlgorithm sparse_algorithm;  // with sparse: the kernel cuSPARSELt's search picked
   int pair = 0;            // two convs on one kernel: 1 on the first, which then launches nothing; on the second,
                            // which launches it, 2 for the stem kernel (StemConv), 3 for a conv pair kernel
                            // (ConvPair) of variant `own`

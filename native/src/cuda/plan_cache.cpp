@@ -19,10 +19,10 @@ namespace lightnet::cuda {
 namespace {
 
 constexpr const char* kMagic = "lightnet-cuda-plan";
-constexpr int kFormat = 10;  // 3: own kernels (ConvChoice::own); 4: int8 layers; 5: sparse; 6: resident 3x3;
+constexpr int kFormat = 11;  // 3: own kernels (ConvChoice::own); 4: int8 layers; 5: sparse; 6: resident 3x3;
                              // 7: in-place concat producers, and the own kernels' new epilogues (timings changed);
                              // 8: INT8 plans without int8 layers hold the rewritten network's choices; 9: stem pair;
-                             // 10: conv pairs (ConvChoice::pair 3)
+                             // 10: conv pairs (ConvChoice::pair 3); 11: the sparse convs' cuSPARSELt kernels
 
 using Hasher = Fnv1a;
 
@@ -120,8 +120,10 @@ std::optional<PlanContents> load_plan(const std::string& path, const PlanKey& ke
   for (int i = 0; i < count; ++i) {
     int layer = 0, fused = 0;
     ConvChoice c;
-    if (!(in >> word >> layer >> c.algo >> c.math >> fused >> c.workspace >> c.graph >> c.own >> c.sparse >> c.pair) || word != "conv" ||
-        c.pair < 0 || c.pair > 3) {
+    SparseAlgorithm& a = c.sparse_algorithm;
+    if (!(in >> word >> layer >> c.algo >> c.math >> fused >> c.workspace >> c.graph >> c.own >> c.sparse >> c.pair >>
+          a.config >> a.split_k >> a.split_k_mode >> a.split_k_buffers) ||
+        word != "conv" || c.pair < 0 || c.pair > 3) {
       why = path + ": corrupt (conv entry " + std::to_string(i) + " of " + std::to_string(count) + ")";
       return std::nullopt;
     }
@@ -153,7 +155,10 @@ bool save_plan(const std::string& path, const PlanKey& key, const PlanContents& 
     out << kMagic << " " << kFormat << "\nkey " << hex(key.hash) << " " << key.description << "\n";
     out << "concat_in_place " << (plan.concat_in_place ? 1 : 0) << "\nconvs " << plan.convs.size() << "\n";
     for (const auto& [layer, c] : plan.convs)
-      out << "conv " << layer << " " << c.algo << " " << c.math << " " << (c.fused ? 1 : 0) << " " << c.workspace << " " << c.graph << " " << c.own << " " << c.sparse << " " << c.pair << "\n";
+      out << "conv " << layer << " " << c.algo << " " << c.math << " " << (c.fused ? 1 : 0) << " " << c.workspace << " "
+          << c.graph << " " << c.own << " " << c.sparse << " " << c.pair << " " << c.sparse_algorithm.config << " "
+          << c.sparse_algorithm.split_k << " " << c.sparse_algorithm.split_k_mode << " "
+          << c.sparse_algorithm.split_k_buffers << "\n";
     out << "int8_layers " << plan.int8_layers.size();
     for (int layer : plan.int8_layers) out << " " << layer;
     out << "\nin_place_producers " << plan.in_place_producers.size();

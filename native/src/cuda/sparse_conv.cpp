@@ -48,7 +48,48 @@ class SparseContext {
   SparseContext() { LN_LT(cusparseLtInit(&handle)); }
   ~SparseContext() { cusparseLtDestroy(&handle); }
   cusparseLtHandle_t handle;
+  // The search's pick per product (gemm_key): a layer of the same shape takes it without searching again, as
+  // TensorRT's timing cache does. The pick does not depend on the weights.
+  std::map<std::string, SparseAlgorithm> searched;
 };
+
+namespace {
+
+std::string gemm_key(int64_t cout, int64_t cin, int64_t pixels, const View& in, const View& out, bool relu) {
+  return std::to_string(cout) + "x" + std::to_string(cin) + "x" + std::to_string(pixels) + "/" +
+         std::to_string(in.pixel_stride) + "/" + std::to_string(out.pixel_stride) + (relu ? "/relu" : "");
+}
+
+// The kernel the selection holds (after a search: its pick); config -1 where cuSPARSELt cannot say.
+SparseAlgorithm read_algorithm(const cusparseLtHandle_t* h, const cusparseLtMatmulAlgSelection_t& selection) {
+  SparseAlgorithm a;
+  int config = -1, split_k = 1, buffers = 1;
+  cusparseLtSplitKMode_t mode{};
+  if (cusparseLtMatmulAlgGetAttribute(h, &selection, CUSPARSELT_MATMUL_ALG_CONFIG_ID, &config, sizeof config) ||
+      cusparseLtMatmulAlgGetAttribute(h, &selection, CUSPARSELT_MATMUL_SPLIT_K, &split_k, sizeof split_k) ||
+      cusparseLtMatmulAlgGetAttribute(h, &selection, CUSPARSELT_MATMUL_SPLIT_K_MODE, &mode, sizeof mode) ||
+      cusparseLtMatmulAlgGetAttribute(h, &selection, CUSPARSELT_MATMUL_SPLIT_K_BUFFERS, &buffers, sizeof buffers))
+    return a;
+  a.config = config;
+  a.split_k = split_k;
+  a.split_k_mode = int(mode);
+  a.split_k_buffers = buffers;
+  return a;
+}
+
+// Sets a known kernel on a fresh selection; false where cuSPARSELt refuses it (another library version).
+bool set_algorithm(const cusparseLtHandle_t* h, cusparseLtMatmulAlgSelection_t& selection, const SparseAlgorithm& a) {
+  if (cusparseLtMatmulAlgSetAttribute(h, &selection, CUSPARSELT_MATMUL_ALG_CONFIG_ID, &a.config, sizeof a.config) ||
+      cusparseLtMatmulAlgSetAttribute(h, &selection, CUSPARSELT_MATMUL_SPLIT_K, &a.split_k, sizeof a.split_k))
+    return false;
+  if (a.split_k <= 1) return true;
+  const auto mode = cusparseLtSplitKMode_t(a.split_k_mode);
+  return !cusparseLtMatmulAlgSetAttribute(h, &selection, CUSPARSELT_MATMUL_SPLIT_K_MODE, &mode, sizeof mode) &&
+         !cusparseLtMatmulAlgSetAttribute(h, &selection, CUSPARSELT_MATMUL_SPLIT_K_BUFFERS, &a.split_k_buffers,
+                                          sizeof a.split_k_buffers);
+}
+
+}  // namespace
 
 std::shared_ptr<SparseContext> make_sparse_context(std::string& why) {
   try {
@@ -69,6 +110,7 @@ struct SparseConv::Plan {
   bool planned = false;
   DeviceBuffer compressed, compress_scratch;
   size_t workspace = 0;
+  SparseAlgorithm chosen;
   ~Plan() {
     if (planned) cusparseLtMatmulPlanDestroy(&plan);
     if (described > 2) cusparseLtMatDescriptorDestroy(&c);
@@ -92,7 +134,8 @@ SparseConv::SparseConv(std::shared_ptr<SparseContext> context, const Layer& laye
 
 SparseConv::~SparseConv() = default;
 
-void SparseConv::prepare(const View& in, const View& out, void* ws, size_t ws_bytes, cudaStream_t s) {
+void SparseConv::prepare(const View& in, const View& out, void* ws, size_t ws_bytes, cudaStream_t s,
+                         const SparseAlgorithm& known) {
   const std::string key = key_of(in, out);
   if (plans_.count(key)) return;
   // Images must follow each other without gaps: all pixels of the batch are one matrix.
@@ -101,6 +144,12 @@ void SparseConv::prepare(const View& in, const View& out, void* ws, size_t ws_by
     throw std::runtime_error(layer_name(*layer_) + ": views with gaps between images");
   const auto& p = layer_->as<ConvParams>();
   const int64_t cout = p.filters, cin = in.c, pixels = int64_t(in.n) * in.h * in.w;
+  const std::string product = gemm_key(cout, cin, pixels, in, out, p.activation == Activation::Relu);
+  SparseAlgorithm chosen = known;
+  if (chosen.config < 0) {
+    const auto it = context_->searched.find(product);
+    if (it != context_->searched.end()) chosen = it->second;
+  }
   auto plan = std::make_unique<Plan>();
   plan->handle = &context_->handle;
   const cusparseLtHandle_t* h = plan->handle;
@@ -123,6 +172,7 @@ void SparseConv::prepare(const View& in, const View& out, void* ws, size_t ws_by
     void* bias = bias_.get();
     LN_LT(cusparseLtMatmulDescSetAttribute(h, &plan->matmul, CUSPARSELT_MATMUL_BIAS_POINTER, &bias, sizeof(bias)));
     LN_LT(cusparseLtMatmulAlgSelectionInit(h, &plan->algorithm, &plan->matmul, CUSPARSELT_MATMUL_ALG_DEFAULT));
+    const bool search = chosen.config < 0 || !set_algorithm(h, plan->algorithm, chosen);
     LN_LT(cusparseLtMatmulPlanInit(h, &plan->plan, &plan->matmul, &plan->algorithm));
     plan->planned = true;
     size_t compressed = 0, scratch = 0;
@@ -134,13 +184,17 @@ void SparseConv::prepare(const View& in, const View& out, void* ws, size_t ws_by
     if (plan->workspace > ws_bytes)
       throw std::runtime_error("needs " + std::to_string(plan->workspace) + " bytes of workspace, " +
                                std::to_string(ws_bytes) + " available");
-    // The library's own timing picks the kernel for this shape (it runs the product into `out`).
-    const float alpha = 1.f, beta = 0.f;
-    cudaStream_t streams[1] = {s};
-    LN_LT(cusparseLtMatmulSearch(h, &plan->plan, &alpha, plan->compressed.get(), in.data, &beta, out.data, out.data, ws,
-                                 streams, 1));
-    LN_LT(cusparseLtMatmulGetWorkspace(h, &plan->plan, &plan->workspace));
-    if (plan->workspace > ws_bytes) throw std::runtime_error("the searched kernel needs more workspace");
+    if (search) {  // the library's own timing picks the kernel for this product (it runs it into `out`)
+      const float alpha = 1.f, beta = 0.f;
+      cudaStream_t streams[1] = {s};
+      LN_LT(cusparseLtMatmulSearch(h, &plan->plan, &alpha, plan->compressed.get(), in.data, &beta, out.data, out.data,
+                                   ws, streams, 1));
+      LN_LT(cusparseLtMatmulGetWorkspace(h, &plan->plan, &plan->workspace));
+      if (plan->workspace > ws_bytes) throw std::runtime_error("the searched kernel needs more workspace");
+      chosen = read_algorithm(h, plan->algorithm);
+      if (chosen.config >= 0) context_->searched[product] = chosen;
+    }
+    plan->chosen = chosen;
     LN_CUDA(cudaStreamSynchronize(s));
   } catch (const std::exception& e) {
     throw std::runtime_error(layer_name(*layer_) + ": cuSPARSELt: " + e.what());
@@ -153,8 +207,6 @@ const SparseConv::Plan& SparseConv::plan_for(const View& in, const View& out) co
   if (it == plans_.end()) throw std::logic_error(layer_name(*layer_) + ": run before prepare for these views");
   return *it->second;
 }
-
-size_t SparseConv::workspace(const View& in, const View& out) const { return plan_for(in, out).workspace; }
 
 void SparseConv::run(const View& in, const View& out, void* ws, cudaStream_t s) const {
   const Plan& plan = plan_for(in, out);
@@ -169,6 +221,7 @@ void SparseConv::run(const View& in, const View& out, void* ws, cudaStream_t s) 
 class SparseContext {};
 struct SparseConv::Plan {
   size_t workspace = 0;
+  SparseAlgorithm chosen;
 };
 
 std::shared_ptr<SparseContext> make_sparse_context(std::string& why) {
@@ -179,13 +232,15 @@ SparseConv::SparseConv(std::shared_ptr<SparseContext>, const Layer& layer) : lay
   throw std::logic_error(layer_name(layer) + ": built without cuSPARSELt");
 }
 SparseConv::~SparseConv() = default;
-void SparseConv::prepare(const View&, const View&, void*, size_t, cudaStream_t) {}
+void SparseConv::prepare(const View&, const View&, void*, size_t, cudaStream_t, const SparseAlgorithm&) {}
 const SparseConv::Plan& SparseConv::plan_for(const View&, const View&) const {
   throw std::logic_error(layer_name(*layer_) + ": built without cuSPARSELt");
 }
-size_t SparseConv::workspace(const View& in, const View& out) const { return plan_for(in, out).workspace; }
 void SparseConv::run(const View& in, const View& out, void*, cudaStream_t) const { plan_for(in, out); }
 
 #endif
+
+size_t SparseConv::workspace(const View& in, const View& out) const { return plan_for(in, out).workspace; }
+SparseAlgorithm SparseConv::algorithm(const View& in, const View& out) const { return plan_for(in, out).chosen; }
 
 }  // namespace lightnet::cuda

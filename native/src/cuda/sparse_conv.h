@@ -18,7 +18,17 @@
 
 namespace lightnet::cuda {
 
-class SparseContext;  // the cuSPARSELt handle; one per engine (and device)
+class SparseContext;  // the cuSPARSELt handle, and the kernels its search picked per shape; one per engine
+
+// cuSPARSELt's kernel for one product, as its search picked it. Kept in the engine plan, so that a cached plan
+// (or a rebuild from one) skips the search; config < 0: not known, search when prepared.
+struct SparseAlgorithm {
+  int config = -1, split_k = 1, split_k_mode = 0, split_k_buffers = 1;
+  bool operator==(const SparseAlgorithm& o) const {
+    return config == o.config && split_k == o.split_k && split_k_mode == o.split_k_mode &&
+           split_k_buffers == o.split_k_buffers;
+  }
+};
 
 // Null when this build has no cuSPARSELt or the library cannot start on this GPU (the reason goes to `why`).
 std::shared_ptr<SparseContext> make_sparse_context(std::string& why);
@@ -34,10 +44,14 @@ class SparseConv {
   SparseConv(const SparseConv&) = delete;
   SparseConv& operator=(const SparseConv&) = delete;
 
-  // Plans for these views (algorithm search, weight compression); once per shape, before run() or a capture.
+  // Plans for these views (weight compression, the kernel); once per shape, before run() or a capture. The
+  // kernel is `known` where given, else the one the context's search picked for the same product (an earlier
+  // layer of this shape), else cuSPARSELt's search picks it, timing each candidate (a few tenths of a second).
   // Throws std::runtime_error naming the layer when cuSPARSELt refuses the shape.
-  void prepare(const View& in, const View& out, void* workspace, size_t workspace_bytes, cudaStream_t s);
+  void prepare(const View& in, const View& out, void* workspace, size_t workspace_bytes, cudaStream_t s,
+               const SparseAlgorithm& known = {});
   size_t workspace(const View& in, const View& out) const;  // bytes the prepared plan for these views needs
+  SparseAlgorithm algorithm(const View& in, const View& out) const;  // the prepared plan's kernel
   void run(const View& in, const View& out, void* workspace, cudaStream_t s) const;
 
  private:
