@@ -815,6 +815,7 @@ TEST(CudaEngine, PlanCacheIsReusedAndCorruptPlansAreRebuilt) {
   std::string second = testing::internal::GetCapturedStderr();
   EXPECT_EQ(second.find("building"), std::string::npos) << second;
   EXPECT_EQ(second.find("build time "), std::string::npos) << second;
+  EXPECT_NE(second.find("plan load time "), std::string::npos) << second;
   expect_heads_match(net, *e, 1, 1e-2, 12);
 
   std::string header;

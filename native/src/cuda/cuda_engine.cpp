@@ -530,8 +530,7 @@ void CudaEngine::build(const ProgressCallback& progress) {
     if (save_plan(path, key, plan_contents(), why)) log_line("saved plan " + path);
     else log_line(why);
   }
-  if (!tuned_from_cache_)
-    log_line(build_times_line(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()));
+  log_line(build_times_line(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()));
 }
 
 std::string CudaEngine::build_times_line(double total_s) const {
@@ -542,11 +541,12 @@ std::string CudaEngine::build_times_line(double total_s) const {
     return std::string(buf);
   };
   const double rest = total_s - (t.own + t.graph + t.legacy + t.sparse + t.fused + t.network);
-  return "build time " + s(t.setup + total_s) + ": set-up " + s(t.setup) + ", own kernels " + s(t.own) +
-         ", cuDNN graph configs " + s(t.graph) + " (" + std::to_string(t.compiled) +
-         " compiled a kernel; LIGHTNET_CUDNN_COMPILED caps them per layer), cuDNN legacy " + s(t.legacy) +
-         ", 2:4 sparse " + s(t.sparse) + ", stem and pair kernels " + s(t.fused) + ", whole-network timings " +
-         s(t.network) + ", the rest " + s(rest);
+  // A plan from the cache still makes every conv's kernel (weights, cuDNN plans, cuSPARSELt compression).
+  return std::string(tuned_from_cache_ ? "plan load time " : "build time ") + s(t.setup + total_s) + ": set-up " +
+         s(t.setup) + ", own kernels " + s(t.own) + ", cuDNN graph configs " + s(t.graph) + " (" +
+         std::to_string(t.compiled) + " timed that compiled a kernel; LIGHTNET_CUDNN_COMPILED caps them per layer), " +
+         "cuDNN legacy " + s(t.legacy) + ", 2:4 sparse " + s(t.sparse) + ", stem and pair kernels " + s(t.fused) +
+         ", whole-network timings " + s(t.network) + ", the rest " + s(rest);
 }
 
 PlanContents CudaEngine::plan_contents() const {
@@ -780,6 +780,7 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
       want = &it->second;
     }
     if (want && want->pair) {  // two convs on one kernel, if they still are a pair here
+      Stopwatch clock(build_times_.fused);
       const auto second = pair_first_.find(l.index);
       if (want->pair == 1 ? pair_first_reader(l.index) < 0 : second == pair_first_.end()) return false;
       if (want->pair == 2) {
@@ -794,6 +795,7 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
     } else if (want) {  // a cached decision: take it if it still runs
       if (want->sparse) {
         if (!sparse_ || !SparseConv::supports(l, in.c, dt_)) return false;
+        Stopwatch clock(build_times_.sparse);
         try {
           cl.sparse = std::make_unique<SparseConv>(sparse_, l);
           cl.sparse->prepare(in, out, workspace_.get(), workspace_.bytes(), stream_, want->sparse_algorithm);
@@ -804,14 +806,17 @@ bool CudaEngine::build_convs(const PlanContents* cached, bool concat_in_place, c
         cl.choice = *want;
       } else if (want->own >= 0) {
         if (want->own >= kIgemmVariants || !IgemmConv::supports(l, in.c, dt_)) return false;
+        Stopwatch clock(build_times_.own);
         cl.own = std::make_unique<IgemmConv>(l, in.c, conv_precision(l));
         own_workspace(cl.own->partials_bytes(want->own, out));
         cl.choice = *want;
       } else if (want->graph >= 0) {
+        Stopwatch clock(build_times_.graph);
         cl.graph = std::make_unique<GraphConv>(l, in.c, dt_);
         if (cl.graph->prepare(cudnn_, in, out, want->graph, workspace_.get(), limit, stream_) < 0) return false;
         cl.choice = *want;
       } else {
+        Stopwatch clock(build_times_.legacy);
         cl.legacy = std::make_unique<CudnnConv>(l, in.c, dt_);
         if (!cl.legacy->works(cudnn_, in, out, *want, workspace_.get(), workspace_.bytes())) return false;
         cl.choice = cl.legacy->choice();
