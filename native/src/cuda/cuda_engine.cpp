@@ -301,12 +301,12 @@ class CudaEngine final : public Engine {
   int pairs_taken_ = 0;
   float pairs_ms_ = 0, pairs_apart_ms_ = 0;  // summed over the conv pairs (choose_pair)
   bool verbose_tuning_ = std::getenv("LIGHTNET_CUDA_VERBOSE") != nullptr;  // per-layer tuning times on stderr
-  // Where a tuning build's time goes: host seconds per kind of work, summed over the build (one log line at its
-  // end). A fresh machine's first build pays loading cuDNN's kernels and compiling its runtime-fused ones.
+  // Where a build's (or a plan load's) time goes: host seconds per kind of work, summed over it (one log line at
+  // its end). A fresh machine's first build pays loading cuDNN's kernels and compiling its runtime-fused ones.
   struct BuildTimes {
     double setup = 0;  // the constructor before build(): checks, calibration / 2:4 pruning, streams, handles
     double own = 0, graph = 0, legacy = 0, sparse = 0, fused = 0, network = 0;
-    int compiled = 0;  // cuDNN plans finalized that compiled a kernel
+    int compiled = 0;  // timed cuDNN configs that compiled a kernel
   } build_times_;
   std::string build_times_line(double total_s) const;
   cudaStream_t stream_ = nullptr;
@@ -542,10 +542,11 @@ std::string CudaEngine::build_times_line(double total_s) const {
   };
   const double rest = total_s - (t.own + t.graph + t.legacy + t.sparse + t.fused + t.network);
   // A plan from the cache still makes every conv's kernel (weights, cuDNN plans, cuSPARSELt compression).
+  const std::string compiled = tuned_from_cache_ ? "" : " (" + std::to_string(t.compiled) +
+      " timed that compiled a kernel; LIGHTNET_CUDNN_COMPILED caps them per layer)";
   return std::string(tuned_from_cache_ ? "plan load time " : "build time ") + s(t.setup + total_s) + ": set-up " +
-         s(t.setup) + ", own kernels " + s(t.own) + ", cuDNN graph configs " + s(t.graph) + " (" +
-         std::to_string(t.compiled) + " timed that compiled a kernel; LIGHTNET_CUDNN_COMPILED caps them per layer), " +
-         "cuDNN legacy " + s(t.legacy) + ", 2:4 sparse " + s(t.sparse) + ", stem and pair kernels " + s(t.fused) +
+         s(t.setup) + ", own kernels " + s(t.own) + ", cuDNN graph configs " + s(t.graph) + compiled +
+         ", cuDNN legacy " + s(t.legacy) + ", 2:4 sparse " + s(t.sparse) + ", stem and pair kernels " + s(t.fused) +
          ", whole-network timings " + s(t.network) + ", the rest " + s(rest);
 }
 
